@@ -1,0 +1,42 @@
+"""Railguard: policy-as-code guardrails for LLM agents.
+
+    guard = railguard.load("policies/finance")
+    verdict = guard.evaluate(railguard.ToolCall(tool="run_sql", args={"query": q}))
+"""
+
+__version__ = "0.1.0"
+
+from railguard.api import check, evaluate, load, loads  # noqa: E402
+from railguard.engine.events import (  # noqa: E402
+    EventError,
+    ModelOutput,
+    ToolCall,
+    ToolResult,
+    UserInput,
+    event_from_dict,
+)
+from railguard.engine.guard import Guard  # noqa: E402
+from railguard.engine.rules import Limits  # noqa: E402
+from railguard.engine.verdict import Replacement, Verdict, Violation  # noqa: E402
+from railguard.policylang.diagnostics import Diagnostic, PolicyError  # noqa: E402
+
+__all__ = [
+    "Diagnostic",
+    "EventError",
+    "Guard",
+    "Limits",
+    "ModelOutput",
+    "PolicyError",
+    "Replacement",
+    "ToolCall",
+    "ToolResult",
+    "UserInput",
+    "Verdict",
+    "Violation",
+    "__version__",
+    "check",
+    "evaluate",
+    "event_from_dict",
+    "load",
+    "loads",
+]

@@ -1,0 +1,1 @@
+"""The checkers that policies call, each declared once in `registry.REGISTRY`."""

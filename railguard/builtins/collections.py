@@ -1,0 +1,61 @@
+"""List and set tests: membership of all or any elements, sums and extremes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Annotated, Any
+
+from railguard.builtins.registry import EvalError, Number, builtin, type_of
+
+Items = Annotated[list[Any] | frozenset[Any], "a list or set"]
+
+
+def _numbers(values: Iterable[Any], name: str) -> list[Number]:
+    out = []
+    for v in values:
+        if type(v) not in (int, float):
+            raise EvalError(f"{name}: every element must be a number, got {type_of(v)}")
+        out.append(v)
+    return out
+
+
+@builtin("all_in", examples=['all_in(args.recipients, {"ana@acme.com", "bo@acme.com"})'])
+def all_in(values: Items, allowed: Annotated[list[Any] | frozenset[Any], "the allowed elements"]) -> bool:
+    """True when every element of `values` is in `allowed` (true for an empty list)."""
+    return all(v in allowed for v in values)
+
+
+@builtin("any_in", examples=['any_in(args.labels, {"secret", "internal"})'])
+def any_in(values: Items, candidates: Annotated[list[Any] | frozenset[Any], "the elements to look for"]) -> bool:
+    """True when at least one element of `values` is in `candidates`."""
+    return any(v in candidates for v in values)
+
+
+@builtin("sum", examples=["sum(args.amounts) > 10000"])
+def total(values: Annotated[list[Any], "a list of numbers"]) -> Number:
+    """The sum of a list of numbers (0 for an empty list)."""
+    return sum(_numbers(values, "sum"))
+
+
+@builtin("max", examples=["max(args.amounts) <= 500"])
+def maximum(values: Annotated[list[Any], "a non-empty list of numbers"]) -> Number:
+    """The largest number of a non-empty list."""
+    numbers = _numbers(values, "max")
+    if not numbers:
+        raise EvalError("max: the list is empty")
+    return max(numbers)
+
+
+@builtin("min", examples=["min(args.amounts) >= 1"])
+def minimum(values: Annotated[list[Any], "a non-empty list of numbers"]) -> Number:
+    """The smallest number of a non-empty list."""
+    numbers = _numbers(values, "min")
+    if not numbers:
+        raise EvalError("min: the list is empty")
+    return min(numbers)
+
+
+@builtin("keys", examples=['keys(args) - {"to", "subject", "body"}'])
+def keys(value: Annotated[dict[str, Any], "an object"]) -> frozenset[Any]:
+    """The set of an object's keys."""
+    return frozenset(value)

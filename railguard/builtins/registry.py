@@ -1,0 +1,201 @@
+"""The one registry of builtins: each declares its signature beside its implementation.
+
+A builtin is a plain Python function decorated with `@builtin(...)`. Its parameters, their
+types, defaults and descriptions come from the function's own signature
+(`Annotated[type, "description"]`), its summary from the docstring's first line. The
+compiler type-checks calls against this, the linter suggests names from it, and
+`railguard builtins` renders `docs/builtins.md` from it.
+"""
+
+from __future__ import annotations
+
+import inspect
+import types
+import typing
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal, get_args, get_origin, get_type_hints
+
+from railguard.builtins.regex import Regex
+
+# ---- value types --------------------------------------------------------------
+
+TYPE_NAMES = ("string", "number", "bool", "null", "list", "set", "object", "regex")
+ANY: frozenset[str] = frozenset(TYPE_NAMES)
+
+Number = int | float
+Redaction = tuple[int, int, str]  # start, end, replacement
+
+
+def type_of(value: object) -> str:
+    """The language's name for the type of a runtime value."""
+    t = type(value)
+    if t is str:
+        return "string"
+    if t is bool:
+        return "bool"
+    if t is int or t is float:
+        return "number"
+    if value is None:
+        return "null"
+    if t is list or t is tuple:
+        return "list"
+    if t is frozenset or t is set:
+        return "set"
+    if t is dict:
+        return "object"
+    if t is Regex:
+        return "regex"
+    return "object" if isinstance(value, Mapping) else "list" if isinstance(value, Sequence) else "object"
+
+
+def describe_types(types_: frozenset[str]) -> str:
+    if types_ == ANY:
+        return "any"
+    return " or ".join(t for t in TYPE_NAMES if t in types_)
+
+
+def _types_of(annotation: Any) -> frozenset[str]:
+    if annotation is Any:
+        return ANY
+    origin = get_origin(annotation)
+    if origin is typing.Annotated:
+        return _types_of(get_args(annotation)[0])
+    if origin in (types.UnionType, typing.Union):
+        out: frozenset[str] = frozenset()
+        for arg in get_args(annotation):
+            out |= _types_of(arg)
+        return out
+    base = origin or annotation
+    table: dict[Any, str] = {
+        str: "string",
+        bool: "bool",
+        int: "number",
+        float: "number",
+        type(None): "null",
+        None: "null",
+        list: "list",
+        tuple: "list",
+        frozenset: "set",
+        set: "set",
+        dict: "object",
+        Regex: "regex",
+    }
+    if base in table:
+        return frozenset({table[base]})
+    if base in (Sequence, typing.Sequence):
+        return frozenset({"list"})
+    if base in (Mapping, typing.Mapping):
+        return frozenset({"object"})
+    raise TypeError(f"builtin parameter type {annotation!r} has no policy-language type")
+
+
+# ---- declarations -------------------------------------------------------------
+
+_MISSING: Any = object()
+
+
+@dataclass(frozen=True, slots=True)
+class Param:
+    name: str
+    types: frozenset[str]
+    description: str
+    default: Any = _MISSING
+
+    @property
+    def required(self) -> bool:
+        return self.default is _MISSING
+
+
+@dataclass(frozen=True, slots=True)
+class BuiltinSpec:
+    """A builtin's declaration: what the compiler, linter and docs read."""
+
+    name: str
+    func: Callable[..., Any]
+    params: tuple[Param, ...]
+    returns: frozenset[str]
+    summary: str
+    description: str
+    examples: tuple[str, ...]
+    kind: Literal["function", "redactor"]
+    family: str
+
+    def param(self, name: str) -> Param | None:
+        return next((p for p in self.params if p.name == name), None)
+
+    @property
+    def signature(self) -> str:
+        params = self.params[1:] if self.kind == "redactor" else self.params
+        parts = []
+        for p in params:
+            text = f"{p.name}: {describe_types(p.types)}"
+            if not p.required:
+                text += f" = {_show_default(p.default)}"
+            parts.append(text)
+        return f"{self.name}({', '.join(parts)}) -> {describe_types(self.returns)}"
+
+
+def _show_default(value: object) -> str:
+    if isinstance(value, str):
+        return '"' + value + '"'
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return repr(value)
+
+
+REGISTRY: dict[str, BuiltinSpec] = {}
+
+
+def builtin(
+    name: str,
+    *,
+    examples: Sequence[str],
+    kind: Literal["function", "redactor"] = "function",
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Register `func` as the builtin `name`; its signature is the declaration.
+
+    A `redactor` takes the text to rewrite as its first parameter and returns the list of
+    `(start, end, replacement)` spans to replace; it is used as `redact ... with NAME(...)`.
+    """
+
+    def register(func: Callable[..., Any]) -> Callable[..., Any]:
+        if name in REGISTRY:
+            raise ValueError(f"builtin {name!r} is registered twice")
+        hints = get_type_hints(func, include_extras=True)
+        params = []
+        for p in inspect.signature(func).parameters.values():
+            annotation = hints[p.name]
+            meta = getattr(annotation, "__metadata__", ())
+            description = next((m for m in meta if isinstance(m, str)), "")
+            default = _MISSING if p.default is inspect.Parameter.empty else p.default
+            params.append(Param(p.name, _types_of(annotation), description, default))
+        doc = inspect.cleandoc(func.__doc__ or "")
+        summary, _, rest = doc.partition("\n")
+        REGISTRY[name] = BuiltinSpec(
+            name=name,
+            func=func,
+            params=tuple(params),
+            returns=_types_of(hints["return"]) if kind == "function" else frozenset({"list"}),
+            summary=summary.strip(),
+            description=rest.strip(),
+            examples=tuple(examples),
+            kind=kind,
+            family=func.__module__.rsplit(".", 1)[-1],
+        )
+        return func
+
+    return register
+
+
+class EvalError(Exception):
+    """A builtin met input it cannot handle; the engine turns this into a fail-closed error."""
+
+
+def registry() -> Mapping[str, BuiltinSpec]:
+    """Every builtin, with all families imported."""
+    from railguard.builtins import families  # noqa: F401  (imports register the builtins)
+
+    return REGISTRY

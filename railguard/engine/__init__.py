@@ -1,0 +1,1 @@
+"""The runtime: events, verdicts, the compiled guard and `evaluate()`."""

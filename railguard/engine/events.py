@@ -1,0 +1,159 @@
+"""The four kinds of event an agent submits, and their validation from JSON.
+
+Events are plain frozen dataclasses so that building one costs little on the hot path.
+JSON from the CLI or the sidecar goes through `event_from_dict`, which validates it with
+pydantic and reports every problem with the field it concerns.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Annotated, Any, ClassVar, Literal
+
+import pydantic
+
+from railguard.policylang.diagnostics import Diagnostic, Severity
+from railguard.policylang.span import Span
+
+JSON = Any
+
+
+@dataclass(frozen=True, slots=True)
+class BaseEvent:
+    kind: ClassVar[str]
+    session: str | None
+    context: dict[str, Any]
+
+    tool: ClassVar[str | None] = None
+    args: ClassVar[dict[str, Any] | None] = None
+    content: ClassVar[JSON] = None
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"kind": self.kind}
+        for name in ("tool", "args", "content"):
+            if name in self.__dataclass_fields__:
+                out[name] = getattr(self, name)
+        out["session"] = self.session
+        out["context"] = self.context
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class UserInput(BaseEvent):
+    """A user's message reaches the model."""
+
+    kind: ClassVar[str] = "input"
+    content: JSON = ""  # type: ignore[misc]
+    session: str | None = None
+    context: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class ToolCall(BaseEvent):
+    """The model asks to run a tool; evaluated before the tool runs."""
+
+    kind: ClassVar[str] = "call"
+    tool: str = ""  # type: ignore[misc]
+    args: dict[str, Any] = field(default_factory=dict)  # type: ignore[misc]
+    session: str | None = None
+    context: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class ToolResult(BaseEvent):
+    """A tool returned; evaluated before the model sees the result."""
+
+    kind: ClassVar[str] = "result"
+    tool: str = ""  # type: ignore[misc]
+    content: JSON = ""  # type: ignore[misc]
+    session: str | None = None
+    context: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class ModelOutput(BaseEvent):
+    """The model's answer, before a user or downstream system sees it."""
+
+    kind: ClassVar[str] = "output"
+    content: JSON = ""  # type: ignore[misc]
+    session: str | None = None
+    context: dict[str, Any] = field(default_factory=dict)
+
+
+Event = UserInput | ToolCall | ToolResult | ModelOutput
+EVENT_TYPES: dict[str, type[Event]] = {
+    "input": UserInput,
+    "call": ToolCall,
+    "result": ToolResult,
+    "output": ModelOutput,
+}
+
+
+# ---- validation at the boundary ---------------------------------------------
+
+
+class _Base(pydantic.BaseModel):
+    model_config = pydantic.ConfigDict(extra="forbid", strict=True)
+    session: str | None = None
+    context: dict[str, Any] = {}
+
+
+class _Input(_Base):
+    kind: Literal["input"]
+    content: JSON
+
+
+class _Call(_Base):
+    kind: Literal["call"]
+    tool: Annotated[str, pydantic.StringConstraints(min_length=1, max_length=256)]
+    args: dict[str, Any] = {}
+
+
+class _Result(_Base):
+    kind: Literal["result"]
+    tool: Annotated[str, pydantic.StringConstraints(min_length=1, max_length=256)]
+    content: JSON
+
+
+class _Output(_Base):
+    kind: Literal["output"]
+    content: JSON
+
+
+_EventModel: pydantic.TypeAdapter[_Input | _Call | _Result | _Output] = pydantic.TypeAdapter(
+    Annotated[_Input | _Call | _Result | _Output, pydantic.Field(discriminator="kind")]
+)
+
+
+class EventError(ValueError):
+    """An event that is not well-formed; `.diagnostics` names each bad field."""
+
+    def __init__(self, diagnostics: list[Diagnostic]) -> None:
+        self.diagnostics = diagnostics
+        super().__init__("; ".join(d.message for d in diagnostics))
+
+
+def event_from_dict(data: Any, source: str = "<event>") -> Event:
+    """Validate a JSON object as an event; raise `EventError` listing every problem."""
+    try:
+        model = _EventModel.validate_python(data)
+    except pydantic.ValidationError as exc:
+        diagnostics = []
+        for err in exc.errors(include_url=False):
+            loc = ".".join(str(p) for p in err["loc"] if p not in ("input", "call", "result", "output"))
+            message = err["msg"][0].lower() + err["msg"][1:]
+            if err["type"] == "union_tag_invalid":
+                message = "`kind` must be one of `input`, `call`, `result`, `output`"
+                loc = "kind"
+            elif err["type"] == "union_tag_not_found":
+                message = "the event has no `kind`"
+                loc = "kind"
+            else:
+                message = f"`{loc}`: {message}" if loc else message
+            diagnostics.append(
+                Diagnostic("RG403", message, Span(source, 0, 0, 0, 0, 0, 0), Severity.ERROR)
+            )
+        raise EventError(diagnostics) from None
+    fields = model.model_dump()
+    kind = fields.pop("kind")
+    return EVENT_TYPES[kind](**fields)

@@ -1,0 +1,285 @@
+"""`Guard.evaluate()`: run the compiled rules that fit an event and combine their effects.
+
+The combination follows DESIGN.md section 4: deny overrides escalate, which overrides
+allow; a `call` event needs an allow from every enforced `default deny` policy; shadow
+policies only warn; `redact` rewrites the payload for the rules after it; a rule whose
+condition raises fails closed unless its policy says `on_error allow`.
+
+Rules are indexed by (event kind, tool) on first use, so an event touches only the rules
+that can apply to it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from railguard.engine.events import BaseEvent, Event, event_from_dict
+from railguard.engine.payload import apply_redactor, check_limits
+from railguard.engine.rules import CompiledPolicy, CompiledRule, Limits
+from railguard.engine.verdict import ALLOW, DENY, ESCALATE, Replacement, Verdict, Violation
+from railguard.policylang.catalog import Tool
+from railguard.policylang.diagnostics import Diagnostic
+
+_MAX_PLANS = 4096
+_perf_ns = time.perf_counter_ns
+
+
+@dataclass(frozen=True, slots=True)
+class _Gate:
+    """A `default deny` policy that a call must get an allow from."""
+
+    bit: int
+    policy: str
+    location: str
+    shadow: bool
+
+
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    rules: tuple[CompiledRule, ...]
+    gates: tuple[_Gate, ...]
+
+
+class Guard:
+    """A compiled policy set. Build it with `railguard.load()`; it is safe to share."""
+
+    def __init__(
+        self,
+        policies: list[CompiledPolicy],
+        digest: str,
+        limits: Limits,
+        catalog: Mapping[str, Tool] | None = None,
+        diagnostics: list[Diagnostic] | None = None,
+        files: list[str] | None = None,
+    ) -> None:
+        self.policies = tuple(policies)
+        self.digest = digest
+        self.limits = limits
+        self.catalog = dict(catalog or {})
+        self.diagnostics = list(diagnostics or [])
+        self.files = list(files or [])
+        self._by_kind: dict[str, tuple[CompiledRule, ...]] = {
+            kind: tuple(r for p in self.policies for r in p.rules if r.kind == kind)
+            for kind in ("input", "call", "result", "output")
+        }
+        self._gates = tuple(
+            _Gate(1 << p.index, p.name, p.location, p.shadow) for p in self.policies if p.default == "deny"
+        )
+        self._plans: dict[tuple[str, str | None], _Plan] = {}
+        self._budget_ns = limits.checker_ms * 1_000_000
+
+    @property
+    def rule_count(self) -> int:
+        return sum(len(p.rules) for p in self.policies)
+
+    def _plan(self, kind: str, tool: str | None) -> _Plan:
+        rules = tuple(r for r in self._by_kind.get(kind, ()) if r.any_tool or r.targets(tool))
+        plan = _Plan(rules, self._gates if kind == "call" else ())
+        if len(self._plans) < _MAX_PLANS:
+            self._plans[(kind, tool)] = plan
+        return plan
+
+    def evaluate(self, event: Event | Mapping[str, Any]) -> Verdict:
+        """Decide on one event. Never raises for a bad event: that is a fail-closed deny."""
+        start = _perf_ns()
+        if not isinstance(event, BaseEvent):
+            event = event_from_dict(event)
+        kind = event.kind
+        tool = event.tool
+        plan = self._plans.get((kind, tool)) or self._plan(kind, tool)
+        problem = self._check(event)
+        if problem is not None:
+            return self._refuse(event, problem, start)
+
+        violations: list[Violation] = []
+        warnings: list[Violation] = []
+        redactions: list[Replacement] = []
+        labels: list[str] = []
+        allowed = 0
+        escalate = False
+        budget = self._budget_ns
+        for rule in plan.rules:
+            cond = rule.condition
+            if cond is not None:
+                try:
+                    if rule.timed:
+                        t0 = _perf_ns()
+                        matched = cond(event)
+                        if _perf_ns() - t0 > budget:
+                            raise _TooSlow((_perf_ns() - t0) / 1e6, self.limits.checker_ms)
+                    else:
+                        matched = cond(event)
+                except Exception as exc:
+                    allowed |= self._on_error(rule, event, _cause(exc), violations, warnings, labels)
+                    escalate = escalate or (rule.effect == "escalate" and not rule.fail_open)
+                    continue
+                if not matched:
+                    continue
+            effect = rule.effect
+            if rule.shadow:
+                warnings.append(_violation(rule, event, f"would {effect}: "))
+            elif effect == "allow":
+                allowed |= 1 << rule.policy_index
+            elif effect == "deny":
+                violations.append(_violation(rule, event))
+            elif effect == "escalate":
+                escalate = True
+                violations.append(_violation(rule, event))
+            elif effect == "warn":
+                warnings.append(_violation(rule, event))
+            elif effect == "redact":
+                try:
+                    event = _redact(rule, event, redactions)
+                except Exception as exc:
+                    self._on_error(rule, event, _cause(exc), violations, warnings, labels)
+            elif effect == "label":
+                if rule.label not in labels:
+                    labels.append(str(rule.label))
+
+        for gate in plan.gates:
+            if not allowed & gate.bit:
+                v = Violation(
+                    rule=f"{gate.policy}.default",
+                    policy=gate.policy,
+                    effect="deny",
+                    message=f"no rule in policy `{gate.policy}` allows tool `{tool}`",
+                    location=gate.location,
+                )
+                if gate.shadow:
+                    warnings.append(dataclasses.replace(v, message="would deny: " + v.message))
+                else:
+                    violations.append(v)
+
+        if any(v.effect == "deny" for v in violations):
+            decision = DENY
+        elif escalate:
+            decision = ESCALATE
+        else:
+            decision = ALLOW
+        verdict = Verdict(
+            decision=decision,
+            violations=violations,
+            warnings=warnings,
+            policy_digest=self.digest,
+            elapsed_us=0.0,
+            kind=kind,
+            tool=tool,
+            labels=labels,
+        )
+        if redactions and decision != DENY:
+            verdict.redactions = redactions
+            if kind == "call":
+                verdict.args = event.args
+            else:
+                verdict.content = event.content
+        verdict.elapsed_us = (_perf_ns() - start) / 1000
+        return verdict
+
+    # -- failures
+
+    def _check(self, event: Event) -> str | None:
+        limits = self.limits
+        if event.kind == "call":
+            if type(event.args) is not dict:
+                return "`args` must be an object"
+            problem = check_limits(event.args, limits, "args")
+        else:
+            problem = check_limits(event.content, limits, "content")
+        if problem is None and event.context:
+            if type(event.context) is not dict:
+                return "`context` must be an object"
+            problem = check_limits(event.context, limits, "context")
+        return problem
+
+    def _refuse(self, event: Event, problem: str, start: int) -> Verdict:
+        """An event no rule can safely read: deny, unless every policy opted into fail-open."""
+        enforced = [p for p in self.policies if not p.shadow]
+        fail_open = bool(enforced) and all(p.fail_open for p in enforced)
+        v = Violation(
+            rule="railguard.limits",
+            policy="railguard",
+            effect="warn" if fail_open else "deny",
+            message=f"the event cannot be checked: {problem}",
+            location="<engine>",
+            error=problem,
+        )
+        return Verdict(
+            decision=ALLOW if fail_open else DENY,
+            violations=[] if fail_open else [v],
+            warnings=[v] if fail_open else [],
+            policy_digest=self.digest,
+            elapsed_us=(_perf_ns() - start) / 1000,
+            kind=event.kind,
+            tool=event.tool,
+        )
+
+    def _on_error(
+        self,
+        rule: CompiledRule,
+        event: Event,
+        cause: str,
+        violations: list[Violation],
+        warnings: list[Violation],
+        labels: list[str],
+    ) -> int:
+        """Record a failed check; return the allow bit it grants (only allow rules that fail open)."""
+        effect = rule.effect
+        message = f"`{rule.id}` could not be checked: {cause}"
+        if rule.fail_open or rule.shadow or effect == "warn":
+            warnings.append(_error(rule, "warn", message, cause))
+            return (1 << rule.policy_index) if effect == "allow" and rule.fail_open and not rule.shadow else 0
+        if effect in ("deny", "escalate"):
+            violations.append(_error(rule, effect, message, cause))
+        elif effect == "redact":
+            violations.append(_error(rule, "deny", message + " (the payload could not be redacted)", cause))
+        elif effect == "label":
+            if rule.label not in labels:
+                labels.append(str(rule.label))
+            warnings.append(_error(rule, "label", message, cause))
+        else:  # allow: fail closed means it does not match
+            warnings.append(_error(rule, "allow", message, cause))
+        return 0
+
+
+class _TooSlow(Exception):
+    def __init__(self, elapsed_ms: float, limit_ms: int) -> None:
+        super().__init__(f"the check took {elapsed_ms:.1f} ms, over the limit of {limit_ms} ms")
+
+
+def _cause(exc: BaseException) -> str:
+    text = str(exc) or type(exc).__name__
+    return text if len(text) <= 300 else text[:297] + "..."
+
+
+def _violation(rule: CompiledRule, event: Event, prefix: str = "") -> Violation:
+    return Violation(
+        rule=rule.id,
+        policy=rule.policy,
+        effect=rule.effect,
+        message=prefix + rule.message(event),
+        location=rule.location,
+    )
+
+
+def _error(rule: CompiledRule, effect: str, message: str, cause: str) -> Violation:
+    return Violation(
+        rule=rule.id, policy=rule.policy, effect=effect, message=message, location=rule.location, error=cause
+    )
+
+
+def _redact(rule: CompiledRule, event: Event, redactions: list[Replacement]) -> Event:
+    assert rule.redactor is not None
+    if event.kind == "call":
+        new, done = apply_redactor(event.args, rule.redactor, "args")
+        changed: dict[str, Any] = {"args": new}
+    else:
+        new, done = apply_redactor(event.content, rule.redactor, "content")
+        changed = {"content": new}
+    if not done:
+        return event
+    redactions.extend(Replacement(rule.id, path, s, e, r) for path, s, e, r in done)
+    return dataclasses.replace(event, **changed)  # type: ignore[arg-type]

@@ -1,0 +1,95 @@
+"""Walking payloads: the size, depth and string-length limits, and applying redactions."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from railguard.builtins.registry import Redaction
+from railguard.engine.rules import Limits
+
+_SCALARS = (int, float, bool, type(None))
+
+
+def check_limits(value: Any, limits: Limits, what: str) -> str | None:
+    """Why `value` breaks a limit (or is not JSON-shaped), or None when it is within them."""
+    max_str = limits.string_length
+    max_depth = limits.depth
+    budget = limits.payload_bytes
+    size = 0
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        v, depth = stack.pop()
+        t = type(v)
+        if t is str:
+            size += len(v)
+            if len(v) > max_str:
+                return f"a string in `{what}` is {len(v)} characters long, over the limit of {max_str}"
+            continue
+        if t is dict or t is list or t is tuple:
+            if depth > max_depth:
+                return f"`{what}` nests deeper than the limit of {max_depth}"
+            items = v.items() if t is dict else enumerate(v)
+            for k, x in items:
+                if t is dict:
+                    if type(k) is not str:
+                        return f"`{what}` has an object key that is not a string"
+                    size += len(k)
+                tx = type(x)
+                if tx is str:
+                    size += len(x)
+                    if len(x) > max_str:
+                        return f"a string in `{what}` is {len(x)} characters long, over the limit of {max_str}"
+                elif tx in _SCALARS:
+                    size += 8
+                else:
+                    stack.append((x, depth + 1))
+        elif t in _SCALARS:
+            size += 8
+        else:
+            return f"`{what}` holds a value of type `{t.__name__}`, which is not JSON"
+        if size > budget:
+            return f"`{what}` is larger than the limit of {budget} bytes"
+    if size > budget:
+        return f"`{what}` is larger than the limit of {budget} bytes"
+    return None
+
+
+def apply_redactor(
+    value: Any, redactor: Callable[[str], list[Redaction]], path: str
+) -> tuple[Any, list[tuple[str, int, int, str]]]:
+    """Rewrite every string leaf of `value`; return the new value and what was replaced."""
+    done: list[tuple[str, int, int, str]] = []
+
+    def visit(v: Any, where: str) -> Any:
+        if type(v) is str:
+            spans = _merge(redactor(v))
+            if not spans:
+                return v
+            out, last = [], 0
+            for start, end, replacement in spans:
+                out.append(v[last:start])
+                out.append(replacement)
+                done.append((where, start, end, replacement))
+                last = end
+            out.append(v[last:])
+            return "".join(out)
+        if type(v) is dict:
+            return {k: visit(x, f"{where}.{k}") for k, x in v.items()}
+        if type(v) in (list, tuple):
+            return [visit(x, f"{where}[{i}]") for i, x in enumerate(v)]
+        return v
+
+    return visit(value, path), done
+
+
+def _merge(spans: list[Redaction]) -> list[Redaction]:
+    """Sort spans and merge overlapping ones (the earlier span's replacement wins)."""
+    merged: list[Redaction] = []
+    for start, end, replacement in sorted(spans):
+        if merged and start < merged[-1][1]:
+            s, e, r = merged[-1]
+            merged[-1] = (s, max(e, end), r)
+        else:
+            merged.append((start, end, replacement))
+    return merged

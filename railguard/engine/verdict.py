@@ -1,0 +1,136 @@
+"""Verdicts: the decision on one event, with every reason behind it.
+
+The same JSON comes out of `Verdict.to_dict()` in-process, from the sidecar and in the
+decision log.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+ALLOW = "allow"
+DENY = "deny"
+ESCALATE = "escalate"
+
+_PREFIX = os.urandom(4).hex()
+_SEQUENCE = itertools.count(1)
+
+
+@dataclass(frozen=True, slots=True)
+class Violation:
+    """A rule that matched (or would have, in shadow mode), or a check that failed."""
+
+    rule: str
+    policy: str
+    effect: str
+    message: str
+    location: str
+    details: dict[str, Any] | None = None
+    error: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "rule": self.rule,
+            "policy": self.policy,
+            "effect": self.effect,
+            "message": self.message,
+            "location": self.location,
+        }
+        if self.details:
+            out["details"] = self.details
+        if self.error is not None:
+            out["error"] = self.error
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class Replacement:
+    """One span of the payload a `redact` rule rewrote."""
+
+    rule: str
+    path: str
+    start: int
+    end: int
+    replacement: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "rule": self.rule,
+            "path": self.path,
+            "start": self.start,
+            "end": self.end,
+            "replacement": self.replacement,
+        }
+
+
+@dataclass(slots=True)
+class Verdict:
+    decision: str
+    violations: list[Violation]
+    warnings: list[Violation]
+    policy_digest: str
+    elapsed_us: float
+    kind: str
+    tool: str | None = None
+    redactions: list[Replacement] = field(default_factory=list)
+    labels: list[str] = field(default_factory=list)
+    content: Any = None
+    args: dict[str, Any] | None = None
+    _seq: int = field(default_factory=_SEQUENCE.__next__, repr=False)
+
+    @property
+    def decision_id(self) -> str:
+        return f"{_PREFIX}-{self._seq:010d}"
+
+    @property
+    def allowed(self) -> bool:
+        return self.decision == ALLOW
+
+    @property
+    def denied(self) -> bool:
+        return self.decision == DENY
+
+    @property
+    def escalated(self) -> bool:
+        return self.decision == ESCALATE
+
+    @property
+    def rewritten(self) -> bool:
+        return bool(self.redactions)
+
+    def explain(self) -> str:
+        """A human reading of the decision: what was decided and every reason for it."""
+        target = f"{self.kind} {self.tool}" if self.tool else self.kind
+        lines = [f"{self.decision}: {target}"]
+        for v in self.violations:
+            lines.append(f"  {v.effect} by {v.rule} ({v.location}): {v.message}")
+        for w in self.warnings:
+            lines.append(f"  warning from {w.rule} ({w.location}): {w.message}")
+        for r in self.redactions:
+            lines.append(f"  redacted {r.path}[{r.start}:{r.end}] by {r.rule} -> {r.replacement}")
+        if len(lines) == 1:
+            lines.append("  no rule objected" if self.allowed else "  no reason recorded")
+        return "\n".join(lines)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "decision_id": self.decision_id,
+            "decision": self.decision,
+            "kind": self.kind,
+            "tool": self.tool,
+            "violations": [v.to_dict() for v in self.violations],
+            "warnings": [w.to_dict() for w in self.warnings],
+            "redactions": [r.to_dict() for r in self.redactions],
+            "labels": list(self.labels),
+            "content": self.content,
+            "args": self.args,
+            "policy_digest": self.policy_digest,
+            "elapsed_us": round(self.elapsed_us, 3),
+        }
+
+    def to_json(self, indent: int | None = None) -> str:
+        return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False, sort_keys=False)

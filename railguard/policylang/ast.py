@@ -1,0 +1,216 @@
+"""The typed AST of a policy file: frozen dataclasses whose spans do not take part in equality.
+
+Two trees that differ only in layout compare equal, which is what the formatter's
+meaning-preservation property and the parser's golden tests rely on.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from railguard.policylang.span import NO_SPAN, Span
+
+Scalar = str | int | float | bool | None
+
+
+def _span() -> Span:
+    return field(default=NO_SPAN, compare=False, repr=False)  # type: ignore[no-any-return]
+
+
+# ---- expressions ------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Literal:
+    value: Scalar
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class RegexLit:
+    pattern: str
+    flags: str = ""
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class ListLit:
+    items: tuple[Expr, ...]
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class SetLit:
+    items: tuple[Expr, ...]
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class Name:
+    """A bare identifier: a path root such as `args`, or the start of a builtin's name."""
+
+    name: str
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class Attr:
+    obj: Expr
+    name: str
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class Index:
+    obj: Expr
+    index: Expr
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class Argument:
+    name: str | None
+    value: Expr
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    func: Expr
+    args: tuple[Argument, ...]
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class Not:
+    operand: Expr
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class Neg:
+    operand: Expr
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class BoolOp:
+    op: str  # "and" | "or"
+    operands: tuple[Expr, ...]
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class Compare:
+    op: str  # == != < <= > >= in "not in" matches
+    left: Expr
+    right: Expr
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class BinOp:
+    op: str  # - + & |
+    left: Expr
+    right: Expr
+    span: Span = _span()
+
+
+Expr = Literal | RegexLit | ListLit | SetLit | Name | Attr | Index | Call | Not | Neg | BoolOp | Compare | BinOp
+
+
+def dotted_name(expr: Expr) -> str | None:
+    """`a.b.c` for a chain of names and attributes, else None."""
+    if isinstance(expr, Name):
+        return expr.name
+    if isinstance(expr, Attr):
+        head = dotted_name(expr.obj)
+        return None if head is None else f"{head}.{expr.name}"
+    return None
+
+
+# ---- rules and settings -----------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ToolPattern:
+    pattern: str
+    quoted: bool = False
+    span: Span = _span()
+
+    @property
+    def is_glob(self) -> bool:
+        return not self.quoted and ("*" in self.pattern or "?" in self.pattern)
+
+
+@dataclass(frozen=True, slots=True)
+class Condition:
+    negated: bool  # True for `unless`
+    expr: Expr
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    text: str
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    name: str | None
+    effect: str  # allow deny escalate warn redact label
+    kind: str  # input call result output
+    tools: tuple[ToolPattern, ...] = ()
+    label: str | None = None
+    redactor: Expr | None = None
+    conditions: tuple[Condition, ...] = ()
+    message: Message | None = None
+    span: Span = _span()
+    name_span: Span = _span()
+    target_span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class Setting:
+    """`default deny`, `mode shadow`, `include "x.rail"`, `limit depth 32`, ..."""
+
+    name: str  # default on_error mode version include tools limit
+    value: str | int | float
+    key: str | None = None  # the limit's name for `limit NAME N`
+    span: Span = _span()
+    value_span: Span = _span()
+
+
+Item = Setting | Rule
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    name: str
+    items: tuple[Item, ...]
+    span: Span = _span()
+    name_span: Span = _span()
+
+    @property
+    def rules(self) -> tuple[Rule, ...]:
+        return tuple(i for i in self.items if isinstance(i, Rule))
+
+    @property
+    def settings(self) -> tuple[Setting, ...]:
+        return tuple(i for i in self.items if isinstance(i, Setting))
+
+
+@dataclass(frozen=True, slots=True)
+class Comment:
+    text: str
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class Module:
+    """One parsed policy file."""
+
+    file: str
+    policies: tuple[Policy, ...]
+    comments: tuple[Comment, ...] = field(default=(), compare=False)

@@ -1,0 +1,392 @@
+"""Compile parsed policies into rules the engine runs, reporting every semantic error.
+
+Checks made here: settings (known, valid, not repeated), rule targets that cannot apply,
+unknown names and builtins, argument names, counts and types, regular expressions RE2
+cannot run, duplicate rule and policy names, message templates.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from railguard.builtins.registry import Redaction
+from railguard.engine.rules import CompiledPolicy, CompiledRule, Limits
+from railguard.policylang import ast
+from railguard.policylang.catalog import Tool
+from railguard.policylang.diagnostics import Diagnostics, did_you_mean
+from railguard.policylang.expressions import Compiled, ExprCompiler, render
+from railguard.policylang.loader import Source
+from railguard.policylang.parser import parse_expression
+from railguard.policylang.span import Span
+
+TOOL_KINDS = frozenset({"call", "result"})
+_SINGLE_SETTINGS = ("default", "on_error", "mode", "version")
+
+
+@dataclass(slots=True)
+class CompileResult:
+    policies: list[CompiledPolicy]
+    catalog: dict[str, Tool]
+    sources: list[Source]
+
+
+def compile_sources(sources: list[Source], diags: Diagnostics) -> CompileResult:
+    policies: list[CompiledPolicy] = []
+    catalog: dict[str, Tool] = {}
+    seen: dict[str, Span] = {}
+    for source in sources:
+        catalog.update({k: v for c in source.catalogs.values() for k, v in c.items()})
+        for policy in source.module.policies:
+            if policy.name in seen:
+                diags.error(
+                    "RG222",
+                    f"policy `{policy.name}` is defined twice",
+                    policy.name_span,
+                    help=f"the first definition is at {seen[policy.name]}",
+                )
+                continue
+            seen[policy.name] = policy.name_span
+            policies.append(_PolicyCompiler(policy, source, len(policies), diags).compile())
+    return CompileResult(policies, catalog, sources)
+
+
+class _PolicyCompiler:
+    def __init__(self, policy: ast.Policy, source: Source, index: int, diags: Diagnostics) -> None:
+        self.policy = policy
+        self.source = source
+        self.index = index
+        self.diags = diags
+
+    def compile(self) -> CompiledPolicy:
+        settings = self._settings()
+        shadow = settings.get("mode") == "shadow"
+        fail_open = settings.get("on_error") == "allow"
+        rules: list[CompiledRule] = []
+        names: dict[str, Span] = {}
+        ordinal = 0
+        for rule, text in self._rules():
+            ordinal += 1
+            if rule.name is not None:
+                if rule.name in names:
+                    self.diags.error(
+                        "RG212",
+                        f"rule `{rule.name}` is defined twice in policy `{self.policy.name}`",
+                        rule.name_span,
+                        help=f"the first definition is at {names[rule.name]}",
+                    )
+                    continue
+                names[rule.name] = rule.name_span
+            rule_id = f"{self.policy.name}.{rule.name or f'rule_{ordinal}'}"
+            compiled = _RuleCompiler(rule, rule_id, self, text, shadow, fail_open).compile()
+            if compiled is not None:
+                rules.append(compiled)
+        span = self.policy.span
+        return CompiledPolicy(
+            name=self.policy.name,
+            index=self.index,
+            file=span.file,
+            default=str(settings.get("default", "allow")),
+            shadow=shadow,
+            fail_open=fail_open,
+            version=str(settings["version"]) if "version" in settings else None,
+            rules=tuple(rules),
+            location=str(span),
+            limits={k: int(v) for k, v in settings.items() if k.startswith("limit.")},
+        )
+
+    def _rules(self) -> list[tuple[ast.Rule, str]]:
+        """This policy's rules, then those of its includes, each with its file's text."""
+        out = [(r, self.source.text) for r in self.policy.rules]
+        for setting in self.policy.settings:
+            if setting.name == "include" and setting.value in self.source.included:
+                for policy, text in self.source.included[str(setting.value)]:
+                    out.extend((r, text) for r in policy.rules)
+        return out
+
+    def _settings(self) -> dict[str, str | int | float]:
+        values: dict[str, str | int | float] = {}
+        first: dict[str, Span] = {}
+        for s in self.policy.settings:
+            key = f"limit.{s.key}" if s.name == "limit" else s.name
+            if s.name in _SINGLE_SETTINGS or s.name == "limit":
+                if key in first:
+                    self.diags.error(
+                        "RG215",
+                        f"`{s.name}{' ' + s.key if s.key else ''}` is set twice",
+                        s.span,
+                        help=f"the first setting is at {first[key]}",
+                    )
+                    continue
+                first[key] = s.span
+            if s.name == "limit":
+                if s.key not in Limits.names():
+                    self.diags.error(
+                        "RG225",
+                        f"unknown limit `{s.key}`",
+                        s.span,
+                        help=did_you_mean(s.key or "", Limits.names())
+                        or "limits are " + ", ".join(f"`{n}`" for n in Limits.names()),
+                    )
+                    continue
+                if not isinstance(s.value, int) or s.value <= 0:
+                    self.diags.error(
+                        "RG228",
+                        f"limit `{s.key}` must be a positive whole number",
+                        s.value_span,
+                    )
+                    continue
+            values[key] = s.value
+        return values
+
+
+class _RuleCompiler:
+    def __init__(
+        self, rule: ast.Rule, rule_id: str, owner: _PolicyCompiler, text: str, shadow: bool, fail_open: bool
+    ) -> None:
+        self.rule = rule
+        self.id = rule_id
+        self.owner = owner
+        self.diags = owner.diags
+        self.text = text
+        self.shadow = shadow
+        self.fail_open = fail_open
+        self.exprs = ExprCompiler(rule.kind, owner.diags)
+
+    def compile(self) -> CompiledRule | None:
+        rule = self.rule
+        errors_before = len(self.diags.items)
+        names, globs, any_tool = self._target()
+        redactor = self._redactor()
+        condition = self._condition()
+        message = self._message()
+        if any(d.is_error for d in self.diags.items[errors_before:]):
+            return None
+        return CompiledRule(
+            id=self.id,
+            policy=self.owner.policy.name,
+            policy_index=self.owner.index,
+            effect=rule.effect,
+            kind=rule.kind,
+            names=names,
+            globs=globs,
+            any_tool=any_tool,
+            condition=condition,
+            message=message,
+            location=str(rule.span),
+            shadow=self.shadow,
+            fail_open=self.fail_open,
+            label=rule.label,
+            timed=self.exprs.calls_builtins,
+            redactor=redactor,
+        )
+
+    def _target(self) -> tuple[frozenset[str], tuple[str, ...], bool]:
+        rule = self.rule
+        if rule.tools and rule.kind not in TOOL_KINDS:
+            self.diags.error(
+                "RG210",
+                f"`{rule.kind}` events have no tool, so this rule can never apply",
+                rule.tools[0].span.to(rule.tools[-1].span),
+                help=f"tools are named on `call` and `result` rules; write `{rule.effect} {rule.kind}`",
+            )
+        if rule.effect == "allow" and rule.kind != "call":
+            self.diags.warning(
+                "RG229",
+                f"`allow {rule.kind}` has no effect: `{rule.kind}` events are allowed unless a rule denies them",
+                rule.target_span,
+                help="only `call` events need an allow (under `default deny`)",
+            )
+        patterns = [t for t in rule.tools]
+        if not patterns or any(t.pattern == "*" and not t.quoted for t in patterns):
+            return frozenset(), (), True
+        names = frozenset(t.pattern for t in patterns if not t.is_glob)
+        globs = tuple(t.pattern for t in patterns if t.is_glob)
+        return names, globs, False
+
+    def _redactor(self) -> Callable[[str], list[Redaction]] | None:
+        rule = self.rule
+        node = rule.redactor
+        if rule.effect != "redact":
+            if node is not None:
+                self.diags.error(
+                    "RG217",
+                    f"`with` belongs to `redact` rules, not `{rule.effect}`",
+                    node.span,
+                    help="remove the `with` clause, or make the rule `redact`",
+                )
+            return None
+        if node is None:
+            self.diags.error(
+                "RG217",
+                "a `redact` rule needs `with` and a redaction, such as `redact.pattern(...)`",
+                rule.target_span,
+                help=f'write `redact {rule.kind} with redact.pattern(/[0-9]{{16}}/, replacement: "<CARD>")`',
+            )
+            return None
+        if not isinstance(node, ast.Call):
+            self.diags.error(
+                "RG218", "`with` must call a redaction builtin", node.span,
+                help="redaction builtins include `redact.pattern`",
+            )
+            return None
+        spec = self.exprs.builtin(node)
+        if spec is None:
+            return None
+        if spec.kind != "redactor":
+            self.diags.error(
+                "RG218",
+                f"`{spec.name}` does not rewrite text, so it cannot follow `with`",
+                node.func.span,
+                help="redaction builtins include `redact.pattern`",
+            )
+            return None
+        bound = self.exprs.bind(node, spec, spec.params[1:])
+        if bound is None:
+            return None
+        if not all(b.is_const for b in bound):
+            self.diags.error(
+                "RG219",
+                f"the arguments of `{spec.name}` must be written in the policy",
+                node.span,
+                help="a redaction is prepared once, when the policy loads",
+            )
+            return None
+        func, consts = spec.func, [b.const for b in bound]
+        return lambda text: func(text, *consts)  # type: ignore[no-any-return]
+
+    def _condition(self) -> Callable[[Any], Any] | None:
+        parts: list[tuple[bool, Compiled]] = []
+        for cond in self.rule.conditions:
+            compiled = self.exprs.compile(cond.expr)
+            if compiled.bad:
+                continue
+            parts.append((cond.negated, compiled))
+        dynamic: list[Callable[[Any], Any]] = []
+        for negated, c in parts:
+            if c.is_const:
+                if bool(c.const) == negated:
+                    return lambda ev: False
+                continue
+            fn = c.thunk()
+            dynamic.append((lambda ev, f=fn: not f(ev)) if negated else fn)
+        if not dynamic:
+            return None
+        if len(dynamic) == 1:
+            return dynamic[0]
+        fns = tuple(dynamic)
+        return lambda ev: all(f(ev) for f in fns)
+
+    def _message(self) -> Callable[[Any], str]:
+        rule = self.rule
+        if rule.message is None:
+            text = {
+                "deny": f"denied by `{self.id}`",
+                "escalate": f"`{self.id}` requires approval",
+                "warn": f"warning from `{self.id}`",
+                "redact": f"redacted by `{self.id}`",
+                "label": f"labelled `{rule.label}` by `{self.id}`",
+                "allow": f"allowed by `{self.id}`",
+            }[rule.effect]
+            return lambda ev: text
+        parts = self._template(rule.message)
+        if all(isinstance(p, str) for p in parts):
+            fixed = "".join(p for p in parts if isinstance(p, str))
+            return lambda ev: fixed
+        return _renderer(parts)
+
+    def _template(self, message: ast.Message) -> list[str | Callable[[Any], Any]]:
+        """Split `"mail to {args.to}"` into text and compiled expressions."""
+        text = message.text
+        base = message.span.start + 1
+        parts: list[str | Callable[[Any], Any]] = []
+        buf: list[str] = []
+        i = 0
+        while i < len(text):
+            ch = text[i]
+            if ch in "{}" and text[i + 1 : i + 2] == ch:
+                buf.append(ch)
+                i += 2
+                continue
+            if ch == "}":
+                self.diags.error(
+                    "RG108",
+                    "unmatched `}` in message",
+                    Span.at(message.span.file, self.text, base + i, base + i + 1)
+                    if self.text
+                    else message.span,
+                    help="write `}}` for a literal brace",
+                )
+                return [text]
+            if ch != "{":
+                buf.append(ch)
+                i += 1
+                continue
+            end = _closing_brace(text, i)
+            if end < 0:
+                self.diags.error(
+                    "RG108",
+                    "unclosed `{` in message",
+                    Span.at(message.span.file, self.text, base + i, base + i + 1)
+                    if self.text
+                    else message.span,
+                    help="close the expression with `}`, or write `{{` for a literal brace",
+                )
+                return [text]
+            if buf:
+                parts.append("".join(buf))
+                buf = []
+            inner = text[i + 1 : end]
+            node = (
+                parse_expression(inner, message.span.file, base + i + 1, self.diags, self.text)
+                if self.text
+                else None
+            )
+            if node is not None:
+                compiled = self.exprs.compile(node)
+                if not compiled.bad:
+                    parts.append(compiled.thunk())
+            i = end + 1
+        if buf:
+            parts.append("".join(buf))
+        return parts
+
+
+def _closing_brace(text: str, start: int) -> int:
+    depth = 0
+    i = start
+    in_string = False
+    while i < len(text):
+        ch = text[i]
+        if in_string:
+            if ch == "\\":
+                i += 1
+            elif ch == '"':
+                in_string = False
+        elif ch == '"':
+            in_string = True
+        elif ch == "{":
+            depth += 1
+        elif ch == "}":
+            depth -= 1
+            if depth == 0:
+                return i
+        i += 1
+    return -1
+
+
+def _renderer(parts: list[str | Callable[[Any], Any]]) -> Callable[[Any], str]:
+    def render_message(ev: Any) -> str:
+        out = []
+        for p in parts:
+            if isinstance(p, str):
+                out.append(p)
+                continue
+            try:
+                out.append(render(p(ev)))
+            except Exception as exc:  # a message must never fail the verdict
+                out.append(f"<error: {exc}>")
+        return "".join(out)
+
+    return render_message
