@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Annotated, Any, ClassVar, Literal
 
-import pydantic
+import functools
 
 from railguard.policylang.diagnostics import Diagnostic, Severity
 from railguard.policylang.span import Span
@@ -92,37 +92,39 @@ EVENT_TYPES: dict[str, type[Event]] = {
 # ---- validation at the boundary ---------------------------------------------
 
 
-class _Base(pydantic.BaseModel):
-    model_config = pydantic.ConfigDict(extra="forbid", strict=True)
-    session: str | None = None
-    context: dict[str, Any] = {}
+@functools.cache
+def _validator() -> Any:
+    """The pydantic model of a JSON event, built on first use so `import railguard` stays fast."""
+    import pydantic
 
+    tool_name = Annotated[str, pydantic.StringConstraints(min_length=1, max_length=256)]
 
-class _Input(_Base):
-    kind: Literal["input"]
-    content: JSON
+    class Base(pydantic.BaseModel):
+        model_config = pydantic.ConfigDict(extra="forbid", strict=True)
+        session: str | None = None
+        context: dict[str, Any] = {}
 
+    class Input(Base):
+        kind: Literal["input"]
+        content: JSON
 
-class _Call(_Base):
-    kind: Literal["call"]
-    tool: Annotated[str, pydantic.StringConstraints(min_length=1, max_length=256)]
-    args: dict[str, Any] = {}
+    class Call(Base):
+        kind: Literal["call"]
+        tool: tool_name
+        args: dict[str, Any] = {}
 
+    class Result(Base):
+        kind: Literal["result"]
+        tool: tool_name
+        content: JSON
 
-class _Result(_Base):
-    kind: Literal["result"]
-    tool: Annotated[str, pydantic.StringConstraints(min_length=1, max_length=256)]
-    content: JSON
+    class Output(Base):
+        kind: Literal["output"]
+        content: JSON
 
-
-class _Output(_Base):
-    kind: Literal["output"]
-    content: JSON
-
-
-_EventModel: pydantic.TypeAdapter[_Input | _Call | _Result | _Output] = pydantic.TypeAdapter(
-    Annotated[_Input | _Call | _Result | _Output, pydantic.Field(discriminator="kind")]
-)
+    return pydantic.TypeAdapter(
+        Annotated[Input | Call | Result | Output, pydantic.Field(discriminator="kind")]
+    )
 
 
 class EventError(ValueError):
@@ -135,8 +137,10 @@ class EventError(ValueError):
 
 def event_from_dict(data: Any, source: str = "<event>") -> Event:
     """Validate a JSON object as an event; raise `EventError` listing every problem."""
+    import pydantic
+
     try:
-        model = _EventModel.validate_python(data)
+        model = _validator().validate_python(data)
     except pydantic.ValidationError as exc:
         diagnostics = []
         for err in exc.errors(include_url=False):

@@ -100,7 +100,7 @@ class Guard:
         redactions: list[Replacement] = []
         labels: list[str] = []
         allowed = 0
-        escalate = False
+        escalate = denied = False
         budget = self._budget_ns
         for rule in plan.rules:
             cond = rule.condition
@@ -113,6 +113,8 @@ class Guard:
                             raise _TooSlow((_perf_ns() - t0) / 1e6, self.limits.checker_ms)
                     else:
                         matched = cond(event)
+                    if rule.negate:
+                        matched = not matched
                 except Exception as exc:
                     allowed |= self._on_error(rule, event, _cause(exc), violations, warnings, labels)
                     escalate = escalate or (rule.effect == "escalate" and not rule.fail_open)
@@ -125,6 +127,7 @@ class Guard:
             elif effect == "allow":
                 allowed |= 1 << rule.policy_index
             elif effect == "deny":
+                denied = True
                 violations.append(_violation(rule, event))
             elif effect == "escalate":
                 escalate = True
@@ -150,28 +153,30 @@ class Guard:
                     location=gate.location,
                 )
                 if gate.shadow:
-                    warnings.append(dataclasses.replace(v, message="would deny: " + v.message))
+                    warnings.append(v._replace(message="would deny: " + v.message))
                 else:
+                    denied = True
                     violations.append(v)
 
-        if any(v.effect == "deny" for v in violations):
+        if denied or (violations and any(v.effect == "deny" for v in violations)):
             decision = DENY
         elif escalate:
             decision = ESCALATE
         else:
             decision = ALLOW
         verdict = Verdict(
-            decision=decision,
-            violations=violations,
-            warnings=warnings,
-            policy_digest=self.digest,
-            elapsed_us=0.0,
-            kind=kind,
-            tool=tool,
-            labels=labels,
+            decision,
+            tuple(violations) if violations else (),
+            tuple(warnings) if warnings else (),
+            self.digest,
+            0.0,
+            kind,
+            tool,
         )
+        if labels:
+            verdict.labels = tuple(labels)
         if redactions and decision != DENY:
-            verdict.redactions = redactions
+            verdict.redactions = tuple(redactions)
             if kind == "call":
                 verdict.args = event.args
             else:
@@ -189,10 +194,11 @@ class Guard:
             problem = check_limits(event.args, limits, "args")
         else:
             problem = check_limits(event.content, limits, "content")
-        if problem is None and event.context:
-            if type(event.context) is not dict:
-                return "`context` must be an object"
-            problem = check_limits(event.context, limits, "context")
+        context = event.context
+        if type(context) is not dict:
+            return "`context` must be an object"
+        if problem is None and context:
+            problem = check_limits(context, limits, "context")
         return problem
 
     def _refuse(self, event: Event, problem: str, start: int) -> Verdict:
@@ -208,13 +214,13 @@ class Guard:
             error=problem,
         )
         return Verdict(
-            decision=ALLOW if fail_open else DENY,
-            violations=[] if fail_open else [v],
-            warnings=[v] if fail_open else [],
-            policy_digest=self.digest,
-            elapsed_us=(_perf_ns() - start) / 1000,
-            kind=event.kind,
-            tool=event.tool,
+            ALLOW if fail_open else DENY,
+            () if fail_open else (v,),
+            (v,) if fail_open else (),
+            self.digest,
+            (_perf_ns() - start) / 1000,
+            event.kind,
+            event.tool,
         )
 
     def _on_error(

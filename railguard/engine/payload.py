@@ -13,6 +13,27 @@ _SCALARS = (int, float, bool, type(None))
 
 def check_limits(value: Any, limits: Limits, what: str) -> str | None:
     """Why `value` breaks a limit (or is not JSON-shaped), or None when it is within them."""
+    if type(value) is dict:
+        # Fast path for the common flat object of short scalars; anything else is walked.
+        size = 0
+        for k, x in value.items():
+            tx = type(x)
+            if tx is str and type(k) is str:
+                size += len(k) + len(x)
+            elif (tx is int or tx is float or tx is bool or x is None) and type(k) is str:
+                size += len(k) + 8
+            else:
+                return _walk(value, limits, what)
+        if size <= limits.string_length and size <= limits.payload_bytes:
+            return None
+    elif type(value) is str:
+        n = len(value)
+        if n <= limits.string_length and n <= limits.payload_bytes:
+            return None
+    return _walk(value, limits, what)
+
+
+def _walk(value: Any, limits: Limits, what: str) -> str | None:
     max_str = limits.string_length
     max_depth = limits.depth
     budget = limits.payload_bytes

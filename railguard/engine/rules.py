@@ -39,6 +39,7 @@ class CompiledRule:
     shadow: bool
     fail_open: bool
     label: str | None = None
+    negate: bool = False  # a single `unless` condition: the rule applies when it is false
     timed: bool = False  # calls builtins, so its time is measured against `checker_ms`
     redactor: Callable[[str], list[Redaction]] | None = None
 

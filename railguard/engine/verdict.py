@@ -9,8 +9,7 @@ from __future__ import annotations
 import itertools
 import json
 import os
-from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 ALLOW = "allow"
 DENY = "deny"
@@ -20,8 +19,7 @@ _PREFIX = os.urandom(4).hex()
 _SEQUENCE = itertools.count(1)
 
 
-@dataclass(frozen=True, slots=True)
-class Violation:
+class Violation(NamedTuple):
     """A rule that matched (or would have, in shadow mode), or a check that failed."""
 
     rule: str
@@ -47,8 +45,7 @@ class Violation:
         return out
 
 
-@dataclass(frozen=True, slots=True)
-class Replacement:
+class Replacement(NamedTuple):
     """One span of the payload a `redact` rule rewrote."""
 
     rule: str
@@ -58,29 +55,52 @@ class Replacement:
     replacement: str
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "rule": self.rule,
-            "path": self.path,
-            "start": self.start,
-            "end": self.end,
-            "replacement": self.replacement,
-        }
+        return self._asdict()
 
 
-@dataclass(slots=True)
 class Verdict:
-    decision: str
-    violations: list[Violation]
-    warnings: list[Violation]
-    policy_digest: str
-    elapsed_us: float
-    kind: str
-    tool: str | None = None
-    redactions: list[Replacement] = field(default_factory=list)
-    labels: list[str] = field(default_factory=list)
-    content: Any = None
-    args: dict[str, Any] | None = None
-    _seq: int = field(default_factory=_SEQUENCE.__next__, repr=False)
+    """The decision on one event. Build events, not verdicts: `Guard.evaluate()` makes these."""
+
+    __slots__ = (
+        "_seq",
+        "args",
+        "content",
+        "decision",
+        "elapsed_us",
+        "kind",
+        "labels",
+        "policy_digest",
+        "redactions",
+        "tool",
+        "violations",
+        "warnings",
+    )
+
+    def __init__(
+        self,
+        decision: str,
+        violations: tuple[Violation, ...],
+        warnings: tuple[Violation, ...],
+        policy_digest: str,
+        elapsed_us: float,
+        kind: str,
+        tool: str | None = None,
+    ) -> None:
+        self.decision = decision
+        self.violations = violations
+        self.warnings = warnings
+        self.policy_digest = policy_digest
+        self.elapsed_us = elapsed_us
+        self.kind = kind
+        self.tool = tool
+        self.redactions: tuple[Replacement, ...] = ()
+        self.labels: tuple[str, ...] = ()
+        self.content: Any = None
+        self.args: dict[str, Any] | None = None
+        self._seq = next(_SEQUENCE)
+
+    def __repr__(self) -> str:
+        return f"Verdict(decision={self.decision!r}, kind={self.kind!r}, tool={self.tool!r}, violations={len(self.violations)})"
 
     @property
     def decision_id(self) -> str:

@@ -22,6 +22,7 @@ from railguard.policylang.parser import parse_expression
 from railguard.policylang.span import Span
 
 TOOL_KINDS = frozenset({"call", "result"})
+MAX_EXPRESSION_DEPTH = 64
 _SINGLE_SETTINGS = ("default", "on_error", "mode", "version")
 
 
@@ -157,9 +158,18 @@ class _RuleCompiler:
     def compile(self) -> CompiledRule | None:
         rule = self.rule
         errors_before = len(self.diags.items)
+        deepest = max((_depth(c.expr) for c in rule.conditions), default=0)
+        if deepest > MAX_EXPRESSION_DEPTH:
+            self.diags.error(
+                "RG109",
+                f"this rule's condition nests {deepest} levels deep, over the limit of {MAX_EXPRESSION_DEPTH}",
+                rule.span,
+                help="split the condition into several rules",
+            )
+            return None
         names, globs, any_tool = self._target()
         redactor = self._redactor()
-        condition = self._condition()
+        condition, negate = self._condition()
         message = self._message()
         if any(d.is_error for d in self.diags.items[errors_before:]):
             return None
@@ -178,6 +188,7 @@ class _RuleCompiler:
             shadow=self.shadow,
             fail_open=self.fail_open,
             label=rule.label,
+            negate=negate,
             timed=self.exprs.calls_builtins,
             redactor=redactor,
         )
@@ -256,27 +267,25 @@ class _RuleCompiler:
         func, consts = spec.func, [b.const for b in bound]
         return lambda text: func(text, *consts)  # type: ignore[no-any-return]
 
-    def _condition(self) -> Callable[[Any], Any] | None:
-        parts: list[tuple[bool, Compiled]] = []
+    def _condition(self) -> tuple[Callable[[Any], Any] | None, bool]:
+        """The rule's combined condition, and whether its result is to be negated."""
+        dynamic: list[tuple[bool, Callable[[Any], Any]]] = []
         for cond in self.rule.conditions:
-            compiled = self.exprs.compile(cond.expr)
-            if compiled.bad:
+            c = self.exprs.condition(cond.expr)
+            if c.bad:
                 continue
-            parts.append((cond.negated, compiled))
-        dynamic: list[Callable[[Any], Any]] = []
-        for negated, c in parts:
             if c.is_const:
-                if bool(c.const) == negated:
-                    return lambda ev: False
+                if bool(c.const) == cond.negated:
+                    return (lambda ev: False), False
                 continue
-            fn = c.thunk()
-            dynamic.append((lambda ev, f=fn: not f(ev)) if negated else fn)
+            dynamic.append((cond.negated, c.thunk()))
         if not dynamic:
-            return None
+            return None, False
         if len(dynamic) == 1:
-            return dynamic[0]
-        fns = tuple(dynamic)
-        return lambda ev: all(f(ev) for f in fns)
+            negated, fn = dynamic[0]
+            return fn, negated
+        fns = tuple((lambda ev, f=fn: not f(ev)) if neg else fn for neg, fn in dynamic)
+        return (lambda ev: all(f(ev) for f in fns)), False
 
     def _message(self) -> Callable[[Any], str]:
         rule = self.rule
@@ -351,6 +360,22 @@ class _RuleCompiler:
         if buf:
             parts.append("".join(buf))
         return parts
+
+
+def _depth(node: ast.Expr) -> int:
+    """How deep an expression nests (iteratively: the input may be hostile)."""
+    deepest = 0
+    stack: list[tuple[Any, int]] = [(node, 1)]
+    while stack:
+        n, d = stack.pop()
+        deepest = max(deepest, d)
+        for name in getattr(n, "__dataclass_fields__", ()):
+            if name == "span":
+                continue
+            value = getattr(n, name)
+            children = value if isinstance(value, tuple) else (value,)
+            stack.extend((c, d + 1) for c in children if hasattr(c, "__dataclass_fields__"))
+    return deepest
 
 
 def _closing_brace(text: str, start: int) -> int:

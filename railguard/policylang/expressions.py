@@ -196,6 +196,21 @@ class ExprCompiler:
         result: Compiled = method(node)
         return result
 
+    def condition(self, node: ast.Expr) -> Compiled:
+        """Compile for truthiness only: `and`, `or` and `not` may return any truthy value."""
+        if isinstance(node, ast.BoolOp):
+            parts = [self.condition(o) for o in node.operands]
+            if any(p.bad for p in parts):
+                return BAD
+            return self._combine(node.op == "and", parts, as_bool=False)
+        if isinstance(node, ast.Not):
+            inner = self.condition(node.operand)
+            if inner.bad or inner.is_const:
+                return inner if inner.bad else _const(not inner.const)
+            fn = inner.thunk()
+            return Compiled(lambda ev: not fn(ev), types=frozenset({"bool"}))
+        return self.compile(node)
+
     # -- literals
     def _literal(self, node: ast.Literal) -> Compiled:
         return _const(node.value)
@@ -275,7 +290,7 @@ class ExprCompiler:
         chain.reverse()
         if all(c.is_const for c in chain):
             keys = tuple(c.const for c in chain)
-            return Compiled(_const_path(root_fn, keys))
+            return Compiled(_const_path(root_fn, keys, cur.name if isinstance(cur, ast.Name) else None))
         thunks = [c.thunk() for c in chain]
 
         def dynamic_path(ev: Any) -> Any:
@@ -337,7 +352,9 @@ class ExprCompiler:
         parts = [self.compile(o) for o in node.operands]
         if any(p.bad for p in parts):
             return BAD
-        is_and = node.op == "and"
+        return self._combine(node.op == "and", parts, as_bool=True)
+
+    def _combine(self, is_and: bool, parts: list[Compiled], *, as_bool: bool) -> Compiled:
         # A constant that decides the result folds it; constants that don't are dropped.
         dynamic = []
         for p in parts:
@@ -351,16 +368,21 @@ class ExprCompiler:
             dynamic.append(p.thunk())
         if not dynamic:
             return _const(is_and)
-        if len(dynamic) == 1:
-            only = dynamic[0]
-            return Compiled(lambda ev: bool(only(ev)), types=frozenset({"bool"}))
         fns = tuple(dynamic)
+        bool_type = frozenset({"bool"})
+        if len(fns) == 1:
+            only = fns[0]
+            return Compiled((lambda ev: bool(only(ev))) if as_bool else only, types=bool_type)
+        if len(fns) == 2:
+            a, b = fns
+            if is_and:
+                fn: Thunk = (lambda ev: bool(a(ev) and b(ev))) if as_bool else (lambda ev: a(ev) and b(ev))
+            else:
+                fn = (lambda ev: bool(a(ev) or b(ev))) if as_bool else (lambda ev: a(ev) or b(ev))
+            return Compiled(fn, types=bool_type)
         if is_and:
-            if len(fns) == 2:
-                a, b = fns
-                return Compiled(lambda ev: bool(a(ev)) and bool(b(ev)), types=frozenset({"bool"}))
-            return Compiled(lambda ev: all(f(ev) for f in fns), types=frozenset({"bool"}))
-        return Compiled(lambda ev: any(f(ev) for f in fns), types=frozenset({"bool"}))
+            return Compiled(lambda ev: all(f(ev) for f in fns), types=bool_type)
+        return Compiled(lambda ev: any(f(ev) for f in fns), types=bool_type)
 
     def _binop(self, node: ast.BinOp) -> Compiled:
         left, right = self.compile(node.left), self.compile(node.right)
@@ -642,9 +664,13 @@ class ExprCompiler:
         return Compiled(lambda ev: func(*[f(ev) for f in fns]), types=types)
 
 
-def _const_path(root: Thunk, keys: tuple[Any, ...]) -> Thunk:
+def _const_path(root: Thunk, keys: tuple[Any, ...], root_name: str | None = None) -> Thunk:
     if len(keys) == 1 and type(keys[0]) is str:
         key = keys[0]
+        if root_name in ("args", "context"):  # the engine checks both are objects before rules run
+            if root_name == "args":
+                return lambda ev: ev.args.get(key)
+            return lambda ev: ev.context.get(key)
 
         def one(ev: Any) -> Any:
             obj = root(ev)

@@ -9,15 +9,16 @@ still parsed and checked.
 from __future__ import annotations
 
 import functools
+import math
 import re
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 
-import lark
-from lark import Lark, Token, Transformer, v_args
-from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken, VisitError
+from lark import Lark, Token, Transformer
+from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
 
 from railguard.policylang import ast
 from railguard.policylang.diagnostics import Diagnostics
@@ -25,7 +26,7 @@ from railguard.policylang.literals import LiteralError, decode_regex, decode_str
 from railguard.policylang.span import Span
 
 MAX_SOURCE_BYTES = 1_000_000
-MAX_NESTING = 64
+_state = threading.local()  # the _Builder of the parse running on this thread
 
 ITEM_KEYWORDS = frozenset(
     "rule allow deny escalate warn redact label default on_error mode version include tools limit".split()
@@ -52,10 +53,17 @@ def _lark() -> Lark:
         parser="lalr",
         lexer="contextual",
         start=["start", "item", "expr"],
-        propagate_positions=True,
         maybe_placeholders=True,
-        cache=False,
+        transformer=_ToAst(),
+        lexer_callbacks={"COMMENT": _comment},
     )
+
+
+def _comment(tok: Token) -> Token:
+    builder = getattr(_state, "builder", None)
+    if builder is not None:
+        builder.comments.append(tok)
+    return tok
 
 
 # ---- public entry points ----------------------------------------------------
@@ -65,45 +73,59 @@ def parse(text: str, file: str = "<policy>", diagnostics: Diagnostics | None = N
     """Parse a policy file. Problems go to `diagnostics`; the returned module holds what parsed."""
     diags = diagnostics if diagnostics is not None else Diagnostics()
     diags.add_source(file, text)
-    scan = _Scan(text)
-    comments = tuple(ast.Comment(t.text, Span.at(file, text, t.start, t.end)) for t in scan.comments)
     if len(text.encode("utf-8", "surrogatepass")) > MAX_SOURCE_BYTES:
         diags.error(
             "RG110", f"policy file is larger than {MAX_SOURCE_BYTES} bytes", Span.at(file, text, 0)
         )
-        return ast.Module(file, (), comments)
-    if scan.deepest is not None:
-        start = scan.deepest
-        diags.error(
-            "RG109",
-            f"brackets nest more than {MAX_NESTING} deep",
-            Span.at(file, text, start, start + 1),
-            help="split the expression into smaller rules",
-        )
-        return ast.Module(file, (), comments)
+        return ast.Module(file, ())
     builder = _Builder(file, text, diags)
     try:
-        tree = _lark().parse(text, start="start")
+        policies = builder.parse(text, "start")
+        comments = [ast.Comment(str(t), builder.token(t)) for t in builder.comments]
     except UnexpectedInput:
+        scan = _Scan(text)
         policies = _recover(text, file, scan, builder, diags)
-    else:
-        policies = builder.transform_policies(tree)
-    return ast.Module(file, tuple(policies), comments)
+        comments = [ast.Comment(t.text, Span.at(file, text, t.start, t.end)) for t in scan.comments]
+    return ast.Module(file, tuple(policies), tuple(comments))
 
 
 def parse_expression(
     text: str, file: str, offset: int, diagnostics: Diagnostics, full_text: str
 ) -> ast.Expr | None:
-    """Parse one expression that sits at `offset` in `full_text` (used for message templates)."""
-    padded = _blank(full_text[:offset]) + text
-    builder = _Builder(file, full_text, diagnostics)
+    """Parse a one-line expression found at `offset` in `full_text` (a message template's)."""
+    origin = Span.at(file, full_text, offset)
+    builder = _Builder(file, text, diagnostics, origin)
+    simple = _simple_path(text, builder)
+    if simple is not None:
+        return simple
     try:
-        tree = _lark().parse(padded, start="expr")
+        result = builder.parse(text, "expr")
     except UnexpectedInput as exc:
-        _report_syntax_error(exc, padded, file, diagnostics, builder)
+        inner = Diagnostics()
+        _report_syntax_error(exc, text, file, inner)
+        for d in inner.items:
+            diagnostics.error(d.code, d.message, builder.shift(d.span), d.help)
         return None
-    result = builder.transform_node(tree)
     return result if isinstance(result, _EXPR_TYPES) else None
+
+
+_SIMPLE_PATH = re.compile(r"\s*([A-Za-z_][A-Za-z0-9_]*)((?:\.[A-Za-z_][A-Za-z0-9_]*)*)\s*\Z")
+_WORDS = frozenset({"true", "false", "null", "not"})
+
+
+def _simple_path(text: str, builder: _Builder) -> ast.Expr | None:
+    """`args.to` and the like without the parser: most message templates are just paths."""
+    m = _SIMPLE_PATH.match(text)
+    if m is None or m.group(1) in _WORDS:
+        return None
+    pos = m.start(1)
+    root = m.group(1)
+    node: ast.Expr = ast.Name(root, builder.shift(Span.at(builder.file, text, pos, pos + len(root))))
+    end = pos + len(root)
+    for part in m.group(2).split(".")[1:]:
+        end += 1 + len(part)
+        node = ast.Attr(node, part, builder.shift(Span.at(builder.file, text, pos, end)))
+    return node
 
 
 _EXPR_TYPES = (
@@ -220,13 +242,11 @@ _TOKEN_RE = re.compile(
 
 
 class _Scan:
-    """A tolerant tokenizer: comments, bracket depth, and the tokens recovery splits on."""
+    """A tolerant tokenizer for recovery: the comments, and the tokens items are split on."""
 
     def __init__(self, text: str) -> None:
         self.tokens: list[_Tok] = []
         self.comments: list[_Tok] = []
-        self.deepest: int | None = None
-        depth = 0
         for m in _TOKEN_RE.finditer(text):
             kind = m.lastgroup or "punct"
             if kind == "ws":
@@ -236,12 +256,6 @@ class _Scan:
                 self.comments.append(tok)
                 continue
             self.tokens.append(tok)
-            if kind == "punct" and tok.text in "([{":
-                depth += 1
-                if depth > MAX_NESTING + 1 and self.deepest is None:
-                    self.deepest = tok.start
-            elif kind == "punct" and tok.text in ")]}":
-                depth = max(depth - 1, 0)
 
 
 def _blank(text: str) -> str:
@@ -377,56 +391,67 @@ def _parse_fragment(
 ) -> Any:
     padded = blank[:start] + text[start:]
     try:
-        tree = _lark().parse(padded, start=rule)
+        return builder.parse(padded, rule)
     except UnexpectedInput as exc:
         _report_syntax_error(exc, padded, file, diags)
         return None
-    return builder.transform_node(tree)
 
 
 # ---- tree to AST ------------------------------------------------------------
 
 
-def _tok_span(file: str, tok: Token) -> Span:
-    return Span(
-        file,
-        tok.line or 0,
-        tok.column or 0,
-        tok.end_line or 0,
-        tok.end_column or 0,
-        tok.start_pos or 0,
-        tok.end_pos or 0,
-    )
-
-
 class _Builder:
-    """Turns Lark trees into AST nodes; reports literal errors (bad escapes) as it goes."""
+    """Turns Lark trees into AST nodes; reports literal errors (bad escapes) as it goes.
 
-    def __init__(self, file: str, text: str, diags: Diagnostics) -> None:
+    `origin` places a fragment parsed on its own (a template's expression, one line) at
+    its position in the file.
+    """
+
+    def __init__(self, file: str, text: str, diags: Diagnostics, origin: Span | None = None) -> None:
         self.file = file
         self.text = text
         self.diags = diags
-        self._transformer = _ToAst(self)
+        self.origin = origin
+        self.comments: list[Token] = []
 
-    def transform_policies(self, tree: lark.Tree[Token]) -> list[ast.Policy]:
-        result = self.transform_node(tree)
-        return list(result) if isinstance(result, list) else []
-
-    def transform_node(self, tree: lark.Tree[Token]) -> Any:
+    def parse(self, text: str, start: str) -> Any:
+        """Parse `text` from grammar rule `start` straight into AST nodes."""
+        previous = getattr(_state, "builder", None)
+        _state.builder = self
         try:
-            return self._transformer.transform(tree)
-        except (VisitError, RecursionError) as exc:
-            if isinstance(exc, RecursionError) or isinstance(exc.orig_exc, RecursionError):
-                self.diags.error("RG109", "policy nests too deeply", Span.at(self.file, self.text, 0))
-                return None
-            raise
+            return _lark().parse(text, start=start)
+        finally:
+            _state.builder = previous
 
-    def span(self, meta: Any) -> Span:
-        if getattr(meta, "empty", True):
-            return Span.at(self.file, self.text, 0)
+    def number(self, tok: Token) -> int | float:
+        value = _number(str(tok))
+        if isinstance(value, float) and not math.isfinite(value):
+            self.diags.error(
+                "RG106", f"number `{tok}` is too large", self.token(tok),
+                help="numbers must fit a 64-bit float",
+            )
+            return 0
+        return value
+
+    def shift(self, span: Span) -> Span:
+        o = self.origin
+        if o is None:
+            return span
         return Span(
-            self.file, meta.line, meta.column, meta.end_line, meta.end_column, meta.start_pos, meta.end_pos
+            self.file,
+            o.line + span.line - 1,
+            o.column + span.column - 1,
+            o.line + span.end_line - 1,
+            o.column + span.end_column - 1,
+            o.start + span.start,
+            o.start + span.end,
         )
+
+    def token(self, tok: Token) -> Span:
+        span = Span(
+            self.file, tok.line, tok.column, tok.end_line, tok.end_column, tok.start_pos, tok.end_pos
+        )
+        return span if self.origin is None else self.shift(span)
 
     def string(self, tok: Token) -> str:
         try:
@@ -436,68 +461,91 @@ class _Builder:
             self.diags.error(
                 "RG104",
                 str(exc),
-                Span.at(self.file, self.text, start, start + exc.length),
+                self.shift(Span.at(self.file, self.text, start, start + exc.length)),
                 help='valid escapes are `\\"`, `\\\\`, `\\n`, `\\t`, `\\r`, `\\0` and `\\u{XXXX}`',
             )
             return str(tok)[1:-1]
 
 
-@v_args(meta=True)
+def _edge(x: Any) -> Span | None:
+    if isinstance(x, Token):
+        return _state.builder.token(x)
+    if isinstance(x, tuple | list):
+        spans = [e for e in (_edge(i) for i in x) if e is not None]
+        return spans[0].to(spans[-1]) if spans else None
+    return getattr(x, "span", None)
+
+
+def _cover(children: list[Any]) -> Span:
+    """The span from the first child's start to the last child's end."""
+    spans = [s for s in (_edge(c) for c in children if c is not None) if s is not None]
+    if not spans:
+        b = _state.builder
+        return b.shift(Span.at(b.file, b.text, 0))
+    return spans[0].to(spans[-1])
+
+
+def _nodes(children: list[Any]) -> list[Any]:
+    """Children without the keywords and punctuation `!` rules keep."""
+    return [c for c in children if c is not None and not isinstance(c, Token)]
+
+
 class _ToAst(Transformer[Token, Any]):
-    def __init__(self, builder: _Builder) -> None:
-        super().__init__()
-        self.b = builder
+    """Lark callbacks, run while parsing (no parse tree is built); spans come from tokens."""
+
+    @property
+    def b(self) -> _Builder:
+        return _state.builder
 
     # -- file structure
-    def start(self, meta: Any, children: list[ast.Policy]) -> list[ast.Policy]:
-        return children
+    def start(self, c: list[ast.Policy]) -> list[ast.Policy]:
+        return [p for p in c if p is not None]
 
-    def policy(self, meta: Any, children: list[Any]) -> ast.Policy:
-        name, *items = children
-        return ast.Policy(str(name), tuple(items), self.b.span(meta), _tok_span(self.b.file, name))
+    def policy(self, c: list[Any]) -> ast.Policy:
+        name = c[1]
+        items = tuple(i for i in c[3:-1] if isinstance(i, ast.Setting | ast.Rule))
+        return ast.Policy(str(name), items, _cover(c), self.b.token(name))
 
     # -- settings
-    def _setting(self, meta: Any, name: str, value: Any, value_span: Span, key: str | None = None) -> ast.Setting:
-        return ast.Setting(name, value, key, self.b.span(meta), value_span)
+    def _setting(self, c: list[Any], name: str, value: Any, key: str | None = None) -> ast.Setting:
+        return ast.Setting(name, value, key, _cover(c), self.b.token(c[-1]))
 
-    def default_setting(self, meta: Any, c: list[Token]) -> ast.Setting:
-        return self._setting(meta, "default", str(c[0]), _tok_span(self.b.file, c[0]))
+    def default_setting(self, c: list[Token]) -> ast.Setting:
+        return self._setting(c, "default", str(c[-1]))
 
-    def on_error_setting(self, meta: Any, c: list[Token]) -> ast.Setting:
-        return self._setting(meta, "on_error", str(c[0]), _tok_span(self.b.file, c[0]))
+    def on_error_setting(self, c: list[Token]) -> ast.Setting:
+        return self._setting(c, "on_error", str(c[-1]))
 
-    def mode_setting(self, meta: Any, c: list[Token]) -> ast.Setting:
-        return self._setting(meta, "mode", str(c[0]), _tok_span(self.b.file, c[0]))
+    def mode_setting(self, c: list[Token]) -> ast.Setting:
+        return self._setting(c, "mode", str(c[-1]))
 
-    def version_setting(self, meta: Any, c: list[Token]) -> ast.Setting:
-        return self._setting(meta, "version", self.b.string(c[0]), _tok_span(self.b.file, c[0]))
+    def version_setting(self, c: list[Token]) -> ast.Setting:
+        return self._setting(c, "version", self.b.string(c[-1]))
 
-    def include_setting(self, meta: Any, c: list[Token]) -> ast.Setting:
-        return self._setting(meta, "include", self.b.string(c[0]), _tok_span(self.b.file, c[0]))
+    def include_setting(self, c: list[Token]) -> ast.Setting:
+        return self._setting(c, "include", self.b.string(c[-1]))
 
-    def tools_setting(self, meta: Any, c: list[Token]) -> ast.Setting:
-        return self._setting(meta, "tools", self.b.string(c[0]), _tok_span(self.b.file, c[0]))
+    def tools_setting(self, c: list[Token]) -> ast.Setting:
+        return self._setting(c, "tools", self.b.string(c[-1]))
 
-    def limit_setting(self, meta: Any, c: list[Token]) -> ast.Setting:
-        key, number = c
-        return self._setting(meta, "limit", _number(number), _tok_span(self.b.file, number), str(key))
+    def limit_setting(self, c: list[Token]) -> ast.Setting:
+        return self._setting(c, "limit", self.b.number(c[2]), str(c[1]))
 
-    def decision(self, meta: Any, c: list[Token]) -> Token:
+    def decision(self, c: list[Token]) -> Token:
         return c[0]
 
-    def mode(self, meta: Any, c: list[Token]) -> Token:
+    def mode(self, c: list[Token]) -> Token:
         return c[0]
 
     # -- rules
-    def rule(self, meta: Any, c: list[Any]) -> ast.Rule:
-        name_tok, effect, target, redactor, *rest = c
+    def rule(self, c: list[Any]) -> ast.Rule:
+        name, effect, target, redactor, *rest = c
         message = rest.pop() if rest else None
         conditions = tuple(x for x in rest if x is not None)
         kind, tools, target_span = target
-        effect_name, label = effect
-        name_span = _tok_span(self.b.file, name_tok) if name_tok is not None else self.b.span(meta)
+        effect_name, label, effect_span = effect
         return ast.Rule(
-            name=str(name_tok) if name_tok is not None else None,
+            name=str(name[0]) if name is not None else None,
             effect=effect_name,
             kind=kind,
             tools=tools,
@@ -505,128 +553,132 @@ class _ToAst(Transformer[Token, Any]):
             redactor=redactor,
             conditions=conditions,
             message=message,
-            span=self.b.span(meta),
-            name_span=name_span,
+            span=_cover([name[1] if name is not None else None, effect_span, target_span, *c[3:]]),
+            name_span=self.b.token(name[0]) if name is not None else effect_span,
             target_span=target_span,
         )
 
-    def rule_name(self, meta: Any, c: list[Token]) -> Token:
-        return c[0]
+    def rule_name(self, c: list[Token]) -> tuple[Token, Span]:
+        return c[1], _cover(c)
 
-    def effect(self, meta: Any, c: list[Token]) -> tuple[str, str | None]:
-        return str(c[0]), (str(c[1]) if len(c) > 1 else None)
+    def effect(self, c: list[Token]) -> tuple[str, str | None, Span]:
+        return str(c[0]), (str(c[1]) if len(c) > 1 else None), _cover(c)
 
-    def target(self, meta: Any, c: list[Any]) -> tuple[str, tuple[ast.ToolPattern, ...], Span]:
+    def target(self, c: list[Any]) -> tuple[str, tuple[ast.ToolPattern, ...], Span]:
         kind, tools = c
-        return str(kind), tuple(tools or ()), self.b.span(meta)
+        return str(kind), tuple(tools or ()), _cover([kind, tools])
 
-    def kind(self, meta: Any, c: list[Token]) -> Token:
+    def kind(self, c: list[Token]) -> Token:
         return c[0]
 
-    def tool_list(self, meta: Any, c: list[ast.ToolPattern]) -> list[ast.ToolPattern]:
+    def tool_list(self, c: list[ast.ToolPattern]) -> list[ast.ToolPattern]:
         return c
 
-    def tool_pattern(self, meta: Any, c: list[Token]) -> ast.ToolPattern:
+    def tool_pattern(self, c: list[Token]) -> ast.ToolPattern:
         tok = c[0]
-        span = _tok_span(self.b.file, tok)
+        span = self.b.token(tok)
         if tok.type == "STRING":
             return ast.ToolPattern(self.b.string(tok), True, span)
         return ast.ToolPattern(str(tok), False, span)
 
-    def redactor(self, meta: Any, c: list[ast.Expr]) -> ast.Expr:
-        return c[0]
+    def redactor(self, c: list[Any]) -> ast.Expr:
+        expr: ast.Expr = c[1]
+        return expr
 
-    def when(self, meta: Any, c: list[ast.Expr]) -> ast.Condition:
-        return ast.Condition(False, c[0], self.b.span(meta))
+    def when(self, c: list[Any]) -> ast.Condition:
+        return ast.Condition(False, c[1], _cover(c))
 
-    def unless(self, meta: Any, c: list[ast.Expr]) -> ast.Condition:
-        return ast.Condition(True, c[0], self.b.span(meta))
+    def unless(self, c: list[Any]) -> ast.Condition:
+        return ast.Condition(True, c[1], _cover(c))
 
-    def message(self, meta: Any, c: list[Token]) -> ast.Message:
-        return ast.Message(self.b.string(c[0]), _tok_span(self.b.file, c[0]))
+    def message(self, c: list[Token]) -> ast.Message:
+        return ast.Message(self.b.string(c[1]), self.b.token(c[1]))
 
     # -- expressions
-    def or_(self, meta: Any, c: list[ast.Expr]) -> ast.Expr:
-        return ast.BoolOp("or", tuple(c), self.b.span(meta))
+    def or_(self, c: list[ast.Expr]) -> ast.Expr:
+        return ast.BoolOp("or", tuple(c), _cover(c))
 
-    def and_(self, meta: Any, c: list[ast.Expr]) -> ast.Expr:
-        return ast.BoolOp("and", tuple(c), self.b.span(meta))
+    def and_(self, c: list[ast.Expr]) -> ast.Expr:
+        return ast.BoolOp("and", tuple(c), _cover(c))
 
-    def not_(self, meta: Any, c: list[ast.Expr]) -> ast.Expr:
-        return ast.Not(c[0], self.b.span(meta))
+    def not_(self, c: list[Any]) -> ast.Expr:
+        return ast.Not(c[1], _cover(c))
 
-    def compare(self, meta: Any, c: list[Any]) -> ast.Expr:
-        return ast.Compare(str(c[1]), c[0], c[2], self.b.span(meta))
+    def compare(self, c: list[Any]) -> ast.Expr:
+        return ast.Compare(str(c[1]), c[0], c[2], _cover(c))
 
-    def in_(self, meta: Any, c: list[ast.Expr]) -> ast.Expr:
-        return ast.Compare("in", c[0], c[1], self.b.span(meta))
+    def in_(self, c: list[ast.Expr]) -> ast.Expr:
+        return ast.Compare("in", c[0], c[1], _cover(c))
 
-    def not_in(self, meta: Any, c: list[ast.Expr]) -> ast.Expr:
-        return ast.Compare("not in", c[0], c[1], self.b.span(meta))
+    def not_in(self, c: list[ast.Expr]) -> ast.Expr:
+        return ast.Compare("not in", c[0], c[1], _cover(c))
 
-    def matches(self, meta: Any, c: list[ast.Expr]) -> ast.Expr:
-        return ast.Compare("matches", c[0], c[1], self.b.span(meta))
+    def matches(self, c: list[ast.Expr]) -> ast.Expr:
+        return ast.Compare("matches", c[0], c[1], _cover(c))
 
-    def binop(self, meta: Any, c: list[Any]) -> ast.Expr:
-        return ast.BinOp(str(c[1]), c[0], c[2], self.b.span(meta))
+    def binop(self, c: list[Any]) -> ast.Expr:
+        return ast.BinOp(str(c[1]), c[0], c[2], _cover(c))
 
-    def neg(self, meta: Any, c: list[Any]) -> ast.Expr:
+    def neg(self, c: list[Any]) -> ast.Expr:
         operand = c[1]
-        span = self.b.span(meta)
+        span = _cover(c)
         if isinstance(operand, ast.Literal) and type(operand.value) in (int, float):
             return ast.Literal(-operand.value, span)  # type: ignore[operator]
         return ast.Neg(operand, span)
 
-    def attr(self, meta: Any, c: list[Any]) -> ast.Expr:
-        return ast.Attr(c[0], str(c[1]), self.b.span(meta))
+    def attr(self, c: list[Any]) -> ast.Expr:
+        return ast.Attr(c[0], str(c[2]), _cover(c))
 
-    def index(self, meta: Any, c: list[Any]) -> ast.Expr:
-        return ast.Index(c[0], c[1], self.b.span(meta))
+    def index(self, c: list[Any]) -> ast.Expr:
+        return ast.Index(c[0], c[2], _cover(c))
 
-    def call(self, meta: Any, c: list[Any]) -> ast.Expr:
-        return ast.Call(c[0], tuple(c[1] or ()), self.b.span(meta))
+    def call(self, c: list[Any]) -> ast.Expr:
+        return ast.Call(c[0], tuple(c[2] or ()), _cover(c))
 
-    def arguments(self, meta: Any, c: list[Any]) -> list[ast.Argument]:
+    def arguments(self, c: list[Any]) -> list[ast.Argument]:
         return [
             x if isinstance(x, ast.Argument) else ast.Argument(None, x, x.span)
             for x in c
             if x is not None
         ]
 
-    def named_argument(self, meta: Any, c: list[Any]) -> ast.Argument:
-        return ast.Argument(str(c[0]), c[1], self.b.span(meta))
+    def named_argument(self, c: list[Any]) -> ast.Argument:
+        return ast.Argument(str(c[0]), c[1], _cover(c))
 
-    def name(self, meta: Any, c: list[Token]) -> ast.Expr:
-        return ast.Name(str(c[0]), self.b.span(meta))
+    def atom(self, c: list[Any]) -> ast.Expr:  # `( expr )`
+        expr: ast.Expr = c[1]
+        return expr
 
-    def string(self, meta: Any, c: list[Token]) -> ast.Expr:
-        return ast.Literal(self.b.string(c[0]), self.b.span(meta))
+    def name(self, c: list[Token]) -> ast.Expr:
+        return ast.Name(str(c[0]), self.b.token(c[0]))
 
-    def number(self, meta: Any, c: list[Token]) -> ast.Expr:
-        return ast.Literal(_number(c[0]), self.b.span(meta))
+    def string(self, c: list[Token]) -> ast.Expr:
+        return ast.Literal(self.b.string(c[0]), self.b.token(c[0]))
 
-    def regex(self, meta: Any, c: list[Token]) -> ast.Expr:
+    def number(self, c: list[Token]) -> ast.Expr:
+        return ast.Literal(self.b.number(c[0]), self.b.token(c[0]))
+
+    def regex(self, c: list[Token]) -> ast.Expr:
         pattern, flags = decode_regex(str(c[0]))
-        return ast.RegexLit(pattern, flags, self.b.span(meta))
+        return ast.RegexLit(pattern, flags, self.b.token(c[0]))
 
-    def true(self, meta: Any, c: list[Any]) -> ast.Expr:
-        return ast.Literal(True, self.b.span(meta))
+    def true(self, c: list[Token]) -> ast.Expr:
+        return ast.Literal(True, self.b.token(c[0]))
 
-    def false(self, meta: Any, c: list[Any]) -> ast.Expr:
-        return ast.Literal(False, self.b.span(meta))
+    def false(self, c: list[Token]) -> ast.Expr:
+        return ast.Literal(False, self.b.token(c[0]))
 
-    def null(self, meta: Any, c: list[Any]) -> ast.Expr:
-        return ast.Literal(None, self.b.span(meta))
+    def null(self, c: list[Token]) -> ast.Expr:
+        return ast.Literal(None, self.b.token(c[0]))
 
-    def list(self, meta: Any, c: list[Any]) -> ast.Expr:
-        return ast.ListLit(tuple(x for x in c if x is not None), self.b.span(meta))
+    def list(self, c: list[Any]) -> ast.Expr:
+        return ast.ListLit(tuple(_nodes(c)), _cover(c))
 
-    def set(self, meta: Any, c: list[Any]) -> ast.Expr:
-        return ast.SetLit(tuple(x for x in c if x is not None), self.b.span(meta))
+    def set(self, c: list[Any]) -> ast.Expr:
+        return ast.SetLit(tuple(_nodes(c)), _cover(c))
 
 
-def _number(tok: Token) -> int | float:
-    text = str(tok)
+def _number(text: str) -> int | float:
     if len(text) > 18 or any(ch in text for ch in ".eE"):
         return float(text)
     return int(text)

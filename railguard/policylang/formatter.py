@@ -1,0 +1,228 @@
+"""`railguard fmt`: print a parsed policy file in the one canonical layout, keeping comments.
+
+The layout depends only on the AST, so formatting is idempotent, and parsing the output
+gives an equal AST (spans aside) with the same comments in the same order.
+
+Comments are anchored to the source position of the line they sit on or before: an
+own-line comment is printed before the first output line that starts after it, an
+end-of-line comment after the last output line that starts before it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from railguard.policylang import ast
+from railguard.policylang.literals import encode_regex, encode_string
+
+INDENT = "  "
+MAX_WIDTH = 100
+
+_PREC_OR, _PREC_AND, _PREC_NOT, _PREC_CMP, _PREC_SUM, _PREC_UNARY, _PREC_POSTFIX = range(1, 8)
+_NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+_KEYWORDS = frozenset(
+    "policy rule allow deny escalate warn redact label call result input output with when unless "
+    "message and or not in matches true false null default on_error mode version include tools "
+    "from limit enforce shadow".split()
+)
+
+
+def format_module(module: ast.Module, source: str) -> str:
+    """The canonical text of `module`, parsed from `source`."""
+    return _Formatter(module, source).run()
+
+
+# ---- expressions ------------------------------------------------------------
+
+
+def expr(node: ast.Expr) -> str:
+    return _expr(node)
+
+
+def _prec(node: ast.Expr) -> int:
+    if isinstance(node, ast.BoolOp):
+        return _PREC_OR if node.op == "or" else _PREC_AND
+    if isinstance(node, ast.Not):
+        return _PREC_NOT
+    if isinstance(node, ast.Compare):
+        return _PREC_CMP
+    if isinstance(node, ast.BinOp):
+        return _PREC_SUM
+    if isinstance(node, ast.Neg):
+        return _PREC_UNARY
+    if isinstance(node, ast.Literal) and type(node.value) in (int, float) and str(node.value).startswith("-"):
+        return _PREC_UNARY
+    return _PREC_POSTFIX
+
+
+def _wrap(node: ast.Expr, minimum: int) -> str:
+    text = _expr(node)
+    return f"({text})" if _prec(node) < minimum else text
+
+
+def _expr(node: ast.Expr) -> str:
+    if isinstance(node, ast.Literal):
+        return _literal(node.value)
+    if isinstance(node, ast.RegexLit):
+        return encode_regex(node.pattern, node.flags)
+    if isinstance(node, ast.ListLit):
+        return "[" + ", ".join(_expr(i) for i in node.items) + "]"
+    if isinstance(node, ast.SetLit):
+        return "{" + ", ".join(_expr(i) for i in node.items) + "}"
+    if isinstance(node, ast.Name):
+        return node.name
+    if isinstance(node, ast.Attr):
+        return f"{_wrap(node.obj, _PREC_POSTFIX)}.{node.name}"
+    if isinstance(node, ast.Index):
+        return f"{_wrap(node.obj, _PREC_POSTFIX)}[{_expr(node.index)}]"
+    if isinstance(node, ast.Call):
+        args = ", ".join(
+            f"{a.name}: {_expr(a.value)}" if a.name is not None else _expr(a.value) for a in node.args
+        )
+        return f"{_wrap(node.func, _PREC_POSTFIX)}({args})"
+    if isinstance(node, ast.Not):
+        return "not " + _wrap(node.operand, _PREC_NOT)
+    if isinstance(node, ast.Neg):
+        return "-" + _wrap(node.operand, _PREC_UNARY)
+    if isinstance(node, ast.BoolOp):
+        own = _prec(node)
+        return f" {node.op} ".join(_wrap(o, own + 1) for o in node.operands)
+    if isinstance(node, ast.Compare):
+        return f"{_wrap(node.left, _PREC_SUM)} {node.op} {_wrap(node.right, _PREC_SUM)}"
+    if isinstance(node, ast.BinOp):
+        return f"{_wrap(node.left, _PREC_SUM)} {node.op} {_wrap(node.right, _PREC_UNARY)}"
+    raise TypeError(f"cannot format {type(node).__name__}")  # pragma: no cover
+
+
+def _literal(value: ast.Scalar) -> str:
+    if value is None:
+        return "null"
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if isinstance(value, str):
+        return encode_string(value)
+    return repr(value)
+
+
+# ---- items ------------------------------------------------------------------
+
+
+def _tool(t: ast.ToolPattern) -> str:
+    if t.quoted or not (_NAME_RE.match(t.pattern) or t.is_glob) or t.pattern in _KEYWORDS:
+        return encode_string(t.pattern)
+    return t.pattern
+
+
+def setting_text(s: ast.Setting) -> str:
+    if s.name == "tools":
+        return f"tools from {encode_string(str(s.value))}"
+    if s.name == "limit":
+        return f"limit {s.key} {s.value}"
+    if s.name in ("version", "include"):
+        return f"{s.name} {encode_string(str(s.value))}"
+    return f"{s.name} {s.value}"
+
+
+def rule_lines(rule: ast.Rule) -> list[tuple[str, int]]:
+    """The rule's output lines, each with the source offset of the clause it prints."""
+    head = f"label {rule.label}" if rule.effect == "label" else rule.effect
+    head += f" {rule.kind}"
+    if rule.tools:
+        head += " " + ", ".join(_tool(t) for t in rule.tools)
+    clauses: list[tuple[str, int]] = []
+    if rule.redactor is not None:
+        clauses.append(("with " + _expr(rule.redactor), rule.redactor.span.start))
+    for c in rule.conditions:
+        clauses.append((("unless " if c.negated else "when ") + _expr(c.expr), c.span.start))
+    if rule.message is not None:
+        clauses.append(("message " + encode_string(rule.message.text), rule.message.span.start))
+    if rule.name is None:
+        one_line = " ".join([head, *(c for c, _ in clauses)])
+        if len(INDENT + one_line) <= MAX_WIDTH:
+            return [(one_line, rule.span.start)]
+        return [(head, rule.span.start)] + [(INDENT + c, pos) for c, pos in clauses]
+    return [(f"rule {rule.name}:", rule.span.start), (INDENT + head, rule.target_span.start)] + [
+        (INDENT * 2 + c, pos) for c, pos in clauses
+    ]
+
+
+@dataclass
+class _Line:
+    text: str
+    anchor: int  # source offset this line prints; comments are placed relative to it
+    leading: list[str] = field(default_factory=list)
+    trailing: list[str] = field(default_factory=list)
+    blank_before: bool = False
+
+
+class _Formatter:
+    def __init__(self, module: ast.Module, source: str) -> None:
+        self.module = module
+        self.source = source
+
+    def run(self) -> str:
+        lines: list[_Line] = []
+        for i, policy in enumerate(self.module.policies):
+            lines.append(_Line(f"policy {policy.name} {{", policy.span.start, blank_before=i > 0))
+            prev_end: int | None = None
+            for item in policy.items:
+                start = item.span.start
+                blank = prev_end is not None and self._blank_between(prev_end, start)
+                if isinstance(item, ast.Setting):
+                    out = [(setting_text(item), start)]
+                else:
+                    out = rule_lines(item)
+                for j, (text, anchor) in enumerate(out):
+                    lines.append(_Line(INDENT + text, anchor, blank_before=blank and j == 0))
+                prev_end = item.span.end
+            lines.append(_Line("}", max(policy.span.end - 1, policy.span.start)))
+        tail = self._place_comments(lines)
+        out: list[str] = []
+        for line in lines:
+            if line.blank_before and out:
+                out.append("")
+            indent = line.text[: len(line.text) - len(line.text.lstrip())]
+            if line.text == "}":
+                indent = INDENT
+            out.extend(indent + c for c in line.leading)
+            text = line.text
+            if line.trailing:
+                text += "  " + line.trailing[-1]
+            out.append(text)
+        if tail:
+            if out:
+                out.append("")
+            out.extend(tail)
+        return "\n".join(out) + "\n" if out else ""
+
+    def _blank_between(self, start: int, end: int) -> bool:
+        gap = self.source[start:end]
+        return any(not ln.strip() for ln in gap.split("\n")[1:-1])
+
+    def _place_comments(self, lines: list[_Line]) -> list[str]:
+        tail: list[str] = []
+        anchors = [ln.anchor for ln in lines]
+        for comment in self.module.comments:
+            pos = comment.span.start
+            line_start = self.source.rfind("\n", 0, pos) + 1
+            own_line = not self.source[line_start:pos].strip()
+            if own_line:
+                target = next((ln for ln, a in zip(lines, anchors, strict=True) if a >= pos), None)
+                if target is None:
+                    tail.append(comment.text)
+                else:
+                    target.leading.append(comment.text)
+            else:
+                before = [ln for ln, a in zip(lines, anchors, strict=True) if a <= pos]
+                if not before:
+                    (lines[0].leading if lines else tail).append(comment.text)
+                    continue
+                target = before[-1]
+                if target.trailing:
+                    target.leading.extend(target.trailing)
+                    target.trailing = []
+                target.trailing.append(comment.text)
+        return tail
