@@ -131,12 +131,12 @@ class BuiltinSpec:
         for p in params:
             text = f"{p.name}: {describe_types(p.types)}"
             if not p.required:
-                text += f" = {_show_default(p.default)}"
+                text += f" = {show_default(p.default)}"
             parts.append(text)
         return f"{self.name}({', '.join(parts)}) -> {describe_types(self.returns)}"
 
 
-def _show_default(value: object) -> str:
+def show_default(value: object) -> str:
     if isinstance(value, str):
         return '"' + value + '"'
     if value is None:

@@ -519,6 +519,7 @@ class ExprCompiler:
         """Match the call's arguments to `params`; check their count, names and types."""
         values: dict[str, tuple[Compiled, ast.Argument]] = {}
         ok = True
+        misnamed = False
         seen_named = False
         for i, arg in enumerate(node.args):
             if arg.name is None:
@@ -551,6 +552,7 @@ class ExprCompiler:
                         help=did_you_mean(pname, names) or f"the signature is `{spec.signature}`",
                     )
                     ok = False
+                    misnamed = True
                     continue
             if pname in values:
                 self.diags.error(
@@ -565,13 +567,15 @@ class ExprCompiler:
         bound: list[Compiled] = []
         for p in params:
             if p.name not in values:
-                if p.required:
+                if p.required and not misnamed:
                     self.diags.error(
                         "RG203",
                         f"`{spec.name}` needs the argument `{p.name}`",
                         node.span,
                         help=f"the signature is `{spec.signature}`",
                     )
+                    ok = False
+                elif p.required:
                     ok = False
                 else:
                     bound.append(_const(p.default))

@@ -102,7 +102,7 @@ def parse_expression(
         result = builder.parse(text, "expr")
     except UnexpectedInput as exc:
         inner = Diagnostics()
-        _report_syntax_error(exc, text, file, inner)
+        _report_syntax_error(exc, text, file, inner, "expression")
         for d in inner.items:
             diagnostics.error(d.code, d.message, builder.shift(d.span), d.help)
         return None
@@ -168,7 +168,7 @@ def _expected(names: set[str] | frozenset[str]) -> str | None:
 
 
 def _report_syntax_error(
-    exc: UnexpectedInput, text: str, file: str, diags: Diagnostics, builder: _Builder | None = None
+    exc: UnexpectedInput, text: str, file: str, diags: Diagnostics, unit: str = "file"
 ) -> None:
     if isinstance(exc, UnexpectedCharacters):
         pos = exc.pos_in_stream
@@ -203,7 +203,7 @@ def _report_syntax_error(
             end = len(text.rstrip())
             diags.error(
                 "RG105",
-                "unexpected end of file",
+                f"unexpected end of {unit}",
                 Span.at(file, text, end, end),
                 help=_expected(exc.expected),
             )
@@ -286,48 +286,51 @@ def _segments(scan: _Scan) -> Iterator[tuple[str, int, int]]:
             continue
         yield ("policy", tok.start, toks[j].end)
         i = j + 1
-        depth = 0
+        opened: list[str] = []  # brackets open inside the current item
         item_start: int | None = None
         prev: _Tok | None = None
+        closed = False
         while i < n:
             t = toks[i]
-            if depth == 0 and t.kind == "word" and t.text == "policy":
+            if not opened and t.kind == "word" and t.text == "policy":
                 break
-            if depth == 0 and t.text == "}" and t.kind == "punct":
-                if item_start is not None:
-                    yield ("item", item_start, prev.end if prev else t.start)
+            if t.kind == "punct" and t.text == "}" and "{" not in opened:
+                # closes the policy, even when a `(` or `[` of the last item was never closed
+                if item_start is not None and prev is not None:
+                    yield ("item", item_start, prev.end)
                 yield ("close", t.start, t.end)
                 item_start = None
+                closed = True
                 i += 1
                 break
             nxt = toks[i + 1] if i + 1 < n else None
             starts_item = (
                 t.kind == "word"
                 and t.text in ITEM_KEYWORDS
-                and not (prev is not None and (prev.text in ("default", "on_error", ":", ".")))
+                and not (prev is not None and prev.text in ("default", "on_error", ":", "."))
                 and not (nxt is not None and nxt.text == ":" and t.text != "rule")
             )
             if starts_item:
-                depth = 0
+                opened.clear()
                 if item_start is not None and prev is not None:
                     yield ("item", item_start, prev.end)
                 item_start = t.start
             elif item_start is None:
                 item_start = t.start
             if t.kind == "punct" and t.text in "([{":
-                depth += 1
+                opened.append(t.text)
             elif t.kind == "punct" and t.text in ")]}":
-                depth = max(depth - 1, 0)
+                match = {")": "(", "]": "[", "}": "{"}[t.text]
+                if match in opened:
+                    while opened.pop() != match:
+                        pass
             prev = t
             i += 1
-        else:
+        if not closed:
             if item_start is not None and prev is not None:
                 yield ("item", item_start, prev.end)
-            yield ("eof", n and toks[-1].end, n and toks[-1].end)
-            continue
-        if item_start is not None and prev is not None and (i >= n or toks[i].text == "policy"):
-            yield ("item", item_start, prev.end)
-            yield ("eof", prev.end, prev.end)
+            end = prev.end if prev is not None else toks[i - 1].end
+            yield ("eof", end, end)
 
 
 _HEADER_RE = re.compile(r"policy\s+([A-Za-z_][A-Za-z0-9_]*)\s*\{\Z", re.S)
@@ -393,8 +396,13 @@ def _parse_fragment(
     try:
         return builder.parse(padded, rule)
     except UnexpectedInput as exc:
-        _report_syntax_error(exc, padded, file, diags)
+        first = text[start:].split(None, 1)[0] if text[start:].strip() else ""
+        unit = "policy header" if rule == "start" else "rule" if first not in _SETTING_WORDS else "setting"
+        _report_syntax_error(exc, padded, file, diags, unit)
         return None
+
+
+_SETTING_WORDS = frozenset({"default", "on_error", "mode", "version", "include", "tools", "limit"})
 
 
 # ---- tree to AST ------------------------------------------------------------
@@ -468,6 +476,8 @@ class _Builder:
 
 
 def _edge(x: Any) -> Span | None:
+    if isinstance(x, Span):
+        return x
     if isinstance(x, Token):
         return _state.builder.token(x)
     if isinstance(x, tuple | list):

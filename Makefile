@@ -1,0 +1,36 @@
+# Railguard's entry points. `make demo` and `make test` work on a fresh clone.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test lint check bench docs clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev,bench]'
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/railguard lint policies/ examples/
+	$(BIN)/python examples/run_trace.py examples/trace.jsonl -p policies/finance
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check railguard tests bench examples
+	$(BIN)/ruff format --check railguard tests bench examples
+	$(BIN)/mypy railguard
+
+check: test lint
+
+bench: $(STAMP)
+	$(BIN)/python bench/bench_evaluate.py
+
+docs: $(STAMP)
+	$(BIN)/railguard builtins --format markdown > docs/builtins.md
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -1,0 +1,149 @@
+"""The `railguard` command: lint, fmt, eval and the builtin reference."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from railguard import __version__
+from railguard.policylang.diagnostics import Diagnostic, render_human, summary
+
+EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
+EXIT_DENY, EXIT_ESCALATE = 3, 4
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="railguard")
+def main() -> None:
+    """Policy-as-code guardrails for LLM agents."""
+
+
+def _print_diagnostics(diagnostics: list[Diagnostic], fmt: str) -> None:
+    if fmt == "json":
+        click.echo(
+            json.dumps(
+                {"diagnostics": [d.to_dict() for d in diagnostics], "summary": summary(diagnostics)},
+                indent=2,
+            )
+        )
+        return
+    if diagnostics:
+        click.echo(render_human(diagnostics))
+        click.echo()
+    click.echo(summary(diagnostics))
+
+
+def _is_io_problem(d: Diagnostic) -> bool:
+    return d.code == "RG213" and d.span.line == 0
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def lint(paths: tuple[Path, ...], fmt: str) -> None:
+    """Check policy files and folders; report every problem with file:line:col.
+
+    Exit status: 0 when there is no error, 1 when there are errors, 2 when a path cannot be read.
+    """
+    from railguard.policylang.lint import lint as run_lint
+
+    diagnostics = run_lint(list(paths))
+    _print_diagnostics(diagnostics, fmt)
+    if any(_is_io_problem(d) for d in diagnostics):
+        sys.exit(EXIT_USAGE)
+    sys.exit(EXIT_FINDINGS if any(d.is_error for d in diagnostics) else EXIT_OK)
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--check", is_flag=True, help="Change nothing; exit 1 if a file is not formatted.")
+def fmt(paths: tuple[Path, ...], check: bool) -> None:
+    """Rewrite policy files in the canonical layout (comments are kept)."""
+    from railguard.policylang.diagnostics import Diagnostics
+    from railguard.policylang.formatter import format_module
+    from railguard.policylang.loader import discover, read_text
+    from railguard.policylang.parser import parse
+
+    diags = Diagnostics()
+    files = discover(list(paths), diags)
+    if diags.items:
+        _print_diagnostics(diags.items, "text")
+        sys.exit(EXIT_USAGE)
+    unformatted: list[Path] = []
+    broken = False
+    for path in files:
+        text = read_text(path, diags)
+        if text is None:
+            broken = True
+            continue
+        file_diags = Diagnostics()
+        module = parse(text, str(path), file_diags)
+        if file_diags.has_errors:
+            click.echo(render_human(file_diags.sorted()), err=True)
+            broken = True
+            continue
+        formatted = format_module(module, text)
+        if formatted == text:
+            continue
+        unformatted.append(path)
+        if not check:
+            path.write_text(formatted, encoding="utf-8")
+    verb = "would reformat" if check else "reformatted"
+    for path in unformatted:
+        click.echo(f"{verb} {path}")
+    if broken:
+        sys.exit(EXIT_USAGE)
+    if check and unformatted:
+        sys.exit(EXIT_FINDINGS)
+    if not unformatted:
+        click.echo(f"{len(files)} file{'s' if len(files) != 1 else ''} already formatted")
+
+
+@main.command(name="eval")
+@click.option("-p", "--policy", "policies", multiple=True, required=True, type=click.Path(path_type=Path),
+              help="A policy file or folder (repeatable).")
+@click.argument("event", type=click.File("r", encoding="utf-8"))
+@click.option("--explain", is_flag=True, help="Print a readable explanation instead of JSON.")
+def eval_command(policies: tuple[Path, ...], event: Any, explain: bool) -> None:
+    """Evaluate one EVENT (a JSON file, or - for stdin) and print the verdict.
+
+    Exit status: 0 allow, 3 deny, 4 escalate, 2 for a bad policy or event.
+    """
+    import railguard
+
+    guard, diagnostics = railguard.check(list(policies))
+    if guard is None:
+        click.echo(render_human([d for d in diagnostics if d.is_error]), err=True)
+        sys.exit(EXIT_USAGE)
+    try:
+        data = json.load(event)
+    except json.JSONDecodeError as exc:
+        click.echo(f"error[RG403]: the event is not JSON: {exc}", err=True)
+        sys.exit(EXIT_USAGE)
+    try:
+        parsed = railguard.event_from_dict(data, source=getattr(event, "name", "<event>"))
+    except railguard.EventError as exc:
+        for d in exc.diagnostics:
+            click.echo(f"{d.span.file}: error[{d.code}]: {d.message}", err=True)
+        sys.exit(EXIT_USAGE)
+    verdict = guard.evaluate(parsed)
+    click.echo(verdict.explain() if explain else verdict.to_json(indent=2))
+    sys.exit({"allow": EXIT_OK, "deny": EXIT_DENY, "escalate": EXIT_ESCALATE}[verdict.decision])
+
+
+@main.command()
+@click.option("--format", "fmt", type=click.Choice(["text", "markdown"]), default="text", show_default=True)
+def builtins(fmt: str) -> None:
+    """List the builtins policies can call (markdown: the reference in docs/builtins.md)."""
+    from railguard.builtins.reference import render_markdown
+    from railguard.builtins.registry import registry
+
+    if fmt == "markdown":
+        click.echo(render_markdown(), nl=False)
+        return
+    for spec in sorted(registry().values(), key=lambda s: s.name):
+        click.echo(f"{spec.signature}\n    {spec.summary}")
