@@ -1,13 +1,13 @@
 """Railguard: policy-as-code guardrails for LLM agents.
 
-    guard = railguard.load("policies/finance")
-    verdict = guard.evaluate(railguard.ToolCall(tool="run_sql", args={"query": q}))
+guard = railguard.load("policies/finance")
+verdict = guard.evaluate(railguard.ToolCall(tool="run_sql", args={"query": q}))
 """
 
 __version__ = "0.1.0"
 
-from railguard.api import check, evaluate, load, loads  # noqa: E402
-from railguard.engine.events import (  # noqa: E402
+from railguard.api import check, evaluate, load, loads
+from railguard.engine.events import (
     EventError,
     ModelOutput,
     ToolCall,
@@ -15,10 +15,10 @@ from railguard.engine.events import (  # noqa: E402
     UserInput,
     event_from_dict,
 )
-from railguard.engine.guard import Guard  # noqa: E402
-from railguard.engine.rules import Limits  # noqa: E402
-from railguard.engine.verdict import Replacement, Verdict, Violation  # noqa: E402
-from railguard.policylang.diagnostics import Diagnostic, PolicyError  # noqa: E402
+from railguard.engine.guard import Guard
+from railguard.engine.rules import Limits
+from railguard.engine.verdict import Replacement, Verdict, Violation
+from railguard.policylang.diagnostics import Diagnostic, PolicyError
 
 __all__ = [
     "Diagnostic",

@@ -62,7 +62,9 @@ def loads(text: str, name: str = "<policy>", *, limits: Limits | None = None) ->
     return guard
 
 
-def _check_text(text: str, name: str, limits: Limits | None) -> tuple[Guard | None, list[Diagnostic]]:
+def _check_text(
+    text: str, name: str, limits: Limits | None
+) -> tuple[Guard | None, list[Diagnostic]]:
     diags = Diagnostics()
     loaded = load_sources([], [(name, text)], diags)
     result = compile_sources(loaded, diags)
@@ -70,8 +72,12 @@ def _check_text(text: str, name: str, limits: Limits | None) -> tuple[Guard | No
     if diags.has_errors:
         return None, found
     guard = Guard(
-        result.policies, _digest(loaded), _limits(limits, result.policies),
-        catalog=result.catalog, diagnostics=found, files=[name],
+        result.policies,
+        _digest(loaded),
+        _limits(limits, result.policies),
+        catalog=result.catalog,
+        diagnostics=found,
+        files=[name],
     )
     return guard, found
 
@@ -80,7 +86,9 @@ _CACHE: dict[tuple[Any, ...], Guard] = {}
 _CACHE_LOCK = threading.Lock()
 
 
-def evaluate(event: Event | Mapping[str, Any], policies: PolicySource | Iterable[PolicySource]) -> Verdict:
+def evaluate(
+    event: Event | Mapping[str, Any], policies: PolicySource | Iterable[PolicySource]
+) -> Verdict:
     """Evaluate one event against `policies`, compiling them once and reusing the result.
 
     Files are recompiled when their modification time or size changes.
@@ -96,7 +104,9 @@ def evaluate(event: Event | Mapping[str, Any], policies: PolicySource | Iterable
     return guard.evaluate(event)
 
 
-def _split(sources: PolicySource | Iterable[PolicySource]) -> tuple[list[str | Path], list[tuple[str, str]]]:
+def _split(
+    sources: PolicySource | Iterable[PolicySource],
+) -> tuple[list[str | Path], list[tuple[str, str]]]:
     items: list[PolicySource] = [sources] if isinstance(sources, str | Path) else list(sources)
     paths: list[str | Path] = []
     texts: list[tuple[str, str]] = []

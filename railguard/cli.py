@@ -26,7 +26,10 @@ def _print_diagnostics(diagnostics: list[Diagnostic], fmt: str) -> None:
     if fmt == "json":
         click.echo(
             json.dumps(
-                {"diagnostics": [d.to_dict() for d in diagnostics], "summary": summary(diagnostics)},
+                {
+                    "diagnostics": [d.to_dict() for d in diagnostics],
+                    "summary": summary(diagnostics),
+                },
                 indent=2,
             )
         )
@@ -43,7 +46,9 @@ def _is_io_problem(d: Diagnostic) -> bool:
 
 @main.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
 def lint(paths: tuple[Path, ...], fmt: str) -> None:
     """Check policy files and folders; report every problem with file:line:col.
 
@@ -104,8 +109,15 @@ def fmt(paths: tuple[Path, ...], check: bool) -> None:
 
 
 @main.command(name="eval")
-@click.option("-p", "--policy", "policies", multiple=True, required=True, type=click.Path(path_type=Path),
-              help="A policy file or folder (repeatable).")
+@click.option(
+    "-p",
+    "--policy",
+    "policies",
+    multiple=True,
+    required=True,
+    type=click.Path(path_type=Path),
+    help="A policy file or folder (repeatable).",
+)
 @click.argument("event", type=click.File("r", encoding="utf-8"))
 @click.option("--explain", is_flag=True, help="Print a readable explanation instead of JSON.")
 def eval_command(policies: tuple[Path, ...], event: Any, explain: bool) -> None:
@@ -136,7 +148,9 @@ def eval_command(policies: tuple[Path, ...], event: Any, explain: bool) -> None:
 
 
 @main.command()
-@click.option("--format", "fmt", type=click.Choice(["text", "markdown"]), default="text", show_default=True)
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "markdown"]), default="text", show_default=True
+)
 def builtins(fmt: str) -> None:
     """List the builtins policies can call (markdown: the reference in docs/builtins.md)."""
     from railguard.builtins.reference import render_markdown

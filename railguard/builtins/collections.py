@@ -20,13 +20,17 @@ def _numbers(values: Iterable[Any], name: str) -> list[Number]:
 
 
 @builtin("all_in", examples=['all_in(args.recipients, {"ana@acme.com", "bo@acme.com"})'])
-def all_in(values: Items, allowed: Annotated[list[Any] | frozenset[Any], "the allowed elements"]) -> bool:
+def all_in(
+    values: Items, allowed: Annotated[list[Any] | frozenset[Any], "the allowed elements"]
+) -> bool:
     """True when every element of `values` is in `allowed` (true for an empty list)."""
     return all(v in allowed for v in values)
 
 
 @builtin("any_in", examples=['any_in(args.labels, {"secret", "internal"})'])
-def any_in(values: Items, candidates: Annotated[list[Any] | frozenset[Any], "the elements to look for"]) -> bool:
+def any_in(
+    values: Items, candidates: Annotated[list[Any] | frozenset[Any], "the elements to look for"]
+) -> bool:
     """True when at least one element of `values` is in `candidates`."""
     return any(v in candidates for v in values)
 

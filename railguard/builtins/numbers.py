@@ -7,7 +7,9 @@ from typing import Annotated, Any
 from railguard.builtins.registry import Number, builtin, type_of
 
 
-@builtin("between", examples=["between(args.amount, 1, 10000)", "between(args.limit, min: 1, max: 100)"])
+@builtin(
+    "between", examples=["between(args.amount, 1, 10000)", "between(args.limit, min: 1, max: 100)"]
+)
 def between(
     value: Annotated[Number, "the number to test"],
     min: Annotated[Number, "the smallest allowed value"],

@@ -38,7 +38,9 @@ def render_markdown() -> str:
             out += ["", "| argument | type | default | meaning |", "|---|---|---|---|"]
             for p in params:
                 default = "" if p.required else f"`{show_default(p.default)}`"
-                out.append(f"| `{p.name}` | {describe_types(p.types)} | {default} | {p.description} |")
+                out.append(
+                    f"| `{p.name}` | {describe_types(p.types)} | {default} | {p.description} |"
+                )
         out += ["", "Examples:", ""]
         out += [f"    {e}" for e in spec.examples]
     return "\n".join(out) + "\n"

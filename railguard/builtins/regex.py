@@ -85,7 +85,10 @@ class Regex:
         return [m.span() for m in self._re2.finditer(text)]
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, Regex) and (self.pattern, self.flags) == (other.pattern, other.flags)
+        return isinstance(other, Regex) and (self.pattern, self.flags) == (
+            other.pattern,
+            other.flags,
+        )
 
     def __hash__(self) -> int:
         return hash((self.pattern, self.flags))
@@ -116,7 +119,7 @@ def _fast_path(pattern: str, flags: str) -> tuple[re.Pattern[str] | None, bool]:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error")
-            parsed = re._parser.parse(pattern, py_flags)  # type: ignore[attr-defined]
+            parsed = re._parser.parse(pattern, py_flags)
             compiled = re.compile(pattern, py_flags)
     except (re.error, FutureWarning, DeprecationWarning, RecursionError):
         return None, False
@@ -150,7 +153,7 @@ class _Analysis:
             name = str(op)
             if name in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"):
                 low, high, body = arg
-                if high == re._constants.MAXREPEAT:  # type: ignore[attr-defined]
+                if high == re._constants.MAXREPEAT:
                     self.unbounded += 1
                 elif high > low:
                     self.choices *= high - low + 1

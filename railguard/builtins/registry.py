@@ -46,7 +46,13 @@ def type_of(value: object) -> str:
         return "object"
     if t is Regex:
         return "regex"
-    return "object" if isinstance(value, Mapping) else "list" if isinstance(value, Sequence) else "object"
+    return (
+        "object"
+        if isinstance(value, Mapping)
+        else "list"
+        if isinstance(value, Sequence)
+        else "object"
+    )
 
 
 def describe_types(types_: frozenset[str]) -> str:

@@ -22,9 +22,14 @@ def endswith(value: Text, suffix: Annotated[str, "the suffix to look for"]) -> b
     return value.endswith(suffix)
 
 
-@builtin("contains", examples=['contains(content, "BEGIN PRIVATE KEY")', 'contains(args.cc, "ceo@acme.com")'])
+@builtin(
+    "contains",
+    examples=['contains(content, "BEGIN PRIVATE KEY")', 'contains(args.cc, "ceo@acme.com")'],
+)
 def contains(
-    value: Annotated[str | list[Any] | frozenset[Any] | dict[str, Any], "a string, list, set or object"],
+    value: Annotated[
+        str | list[Any] | frozenset[Any] | dict[str, Any], "a string, list, set or object"
+    ],
     item: Annotated[Any, "the substring, element or key to look for"],
 ) -> bool:
     """True when `item` is a substring of a string, an element of a list or set, or a key of an object."""
@@ -40,7 +45,9 @@ def contains(
 
 @builtin("len", examples=["len(content) > 10000", "len(args.recipients) <= 5"])
 def length(
-    value: Annotated[str | list[Any] | frozenset[Any] | dict[str, Any], "a string, list, set or object"],
+    value: Annotated[
+        str | list[Any] | frozenset[Any] | dict[str, Any], "a string, list, set or object"
+    ],
 ) -> int:
     """The number of characters of a string, or of elements of a list, set or object."""
     return len(value)
@@ -58,8 +65,10 @@ def upper(value: Text) -> str:
     return value.upper()
 
 
-@builtin("regex.search", examples=['regex.search(args.query, /(?i)\\bdrop\\s+table\\b/)'])
-def regex_search(value: Text, pattern: Annotated[Regex, "an RE2 pattern, fixed in the policy"]) -> bool:
+@builtin("regex.search", examples=["regex.search(args.query, /(?i)\\bdrop\\s+table\\b/)"])
+def regex_search(
+    value: Text, pattern: Annotated[Regex, "an RE2 pattern, fixed in the policy"]
+) -> bool:
     """True when `pattern` matches anywhere in `value`; the same test as `value matches pattern`.
 
     Patterns are RE2: matching takes time linear in the text, whatever the pattern.
@@ -67,7 +76,9 @@ def regex_search(value: Text, pattern: Annotated[Regex, "an RE2 pattern, fixed i
     return pattern.search(value)
 
 
-@builtin("regex.full_match", examples=['regex.full_match(args.reference, /INV-[0-9]{6}/)'])
-def regex_full_match(value: Text, pattern: Annotated[Regex, "an RE2 pattern, fixed in the policy"]) -> bool:
+@builtin("regex.full_match", examples=["regex.full_match(args.reference, /INV-[0-9]{6}/)"])
+def regex_full_match(
+    value: Text, pattern: Annotated[Regex, "an RE2 pattern, fixed in the policy"]
+) -> bool:
     """True when `pattern` matches all of `value`, from its first character to its last."""
     return pattern.fullmatch(value)

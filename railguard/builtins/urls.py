@@ -38,10 +38,7 @@ def _split(value: str) -> tuple[str, str | None]:
     if not netloc:
         return scheme, None
     host = netloc.rpartition("@")[2]
-    if host.startswith("["):
-        host = host[: host.find("]") + 1]
-    else:
-        host = host.partition(":")[0]
+    host = host[: host.find("]") + 1] if host.startswith("[") else host.partition(":")[0]
     host = unquote(host).lower().rstrip(".")
     if not host:
         return scheme, None

@@ -7,10 +7,9 @@ pydantic and reports every problem with the field it concerns.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import Annotated, Any, ClassVar, Literal
-
-import functools
 
 from railguard.policylang.diagnostics import Diagnostic, Severity
 from railguard.policylang.span import Span
@@ -144,7 +143,9 @@ def event_from_dict(data: Any, source: str = "<event>") -> Event:
     except pydantic.ValidationError as exc:
         diagnostics = []
         for err in exc.errors(include_url=False):
-            loc = ".".join(str(p) for p in err["loc"] if p not in ("input", "call", "result", "output"))
+            loc = ".".join(
+                str(p) for p in err["loc"] if p not in ("input", "call", "result", "output")
+            )
             message = err["msg"][0].lower() + err["msg"][1:]
             if err["type"] == "union_tag_invalid":
                 message = "`kind` must be one of `input`, `call`, `result`, `output`"

@@ -67,7 +67,9 @@ class Guard:
             for kind in ("input", "call", "result", "output")
         }
         self._gates = tuple(
-            _Gate(1 << p.index, p.name, p.location, p.shadow) for p in self.policies if p.default == "deny"
+            _Gate(1 << p.index, p.name, p.location, p.shadow)
+            for p in self.policies
+            if p.default == "deny"
         )
         self._plans: dict[tuple[str, str | None], _Plan] = {}
         self._budget_ns = limits.checker_ms * 1_000_000
@@ -116,7 +118,9 @@ class Guard:
                     if rule.negate:
                         matched = not matched
                 except Exception as exc:
-                    allowed |= self._on_error(rule, event, _cause(exc), violations, warnings, labels)
+                    allowed |= self._on_error(
+                        rule, event, _cause(exc), violations, warnings, labels
+                    )
                     escalate = escalate or (rule.effect == "escalate" and not rule.fail_open)
                     continue
                 if not matched:
@@ -139,9 +143,8 @@ class Guard:
                     event = _redact(rule, event, redactions)
                 except Exception as exc:
                     self._on_error(rule, event, _cause(exc), violations, warnings, labels)
-            elif effect == "label":
-                if rule.label not in labels:
-                    labels.append(str(rule.label))
+            elif effect == "label" and rule.label not in labels:
+                labels.append(str(rule.label))
 
         for gate in plan.gates:
             if not allowed & gate.bit:
@@ -237,11 +240,17 @@ class Guard:
         message = f"`{rule.id}` could not be checked: {cause}"
         if rule.fail_open or rule.shadow or effect == "warn":
             warnings.append(_error(rule, "warn", message, cause))
-            return (1 << rule.policy_index) if effect == "allow" and rule.fail_open and not rule.shadow else 0
+            return (
+                (1 << rule.policy_index)
+                if effect == "allow" and rule.fail_open and not rule.shadow
+                else 0
+            )
         if effect in ("deny", "escalate"):
             violations.append(_error(rule, effect, message, cause))
         elif effect == "redact":
-            violations.append(_error(rule, "deny", message + " (the payload could not be redacted)", cause))
+            violations.append(
+                _error(rule, "deny", message + " (the payload could not be redacted)", cause)
+            )
         elif effect == "label":
             if rule.label not in labels:
                 labels.append(str(rule.label))
@@ -273,7 +282,12 @@ def _violation(rule: CompiledRule, event: Event, prefix: str = "") -> Violation:
 
 def _error(rule: CompiledRule, effect: str, message: str, cause: str) -> Violation:
     return Violation(
-        rule=rule.id, policy=rule.policy, effect=effect, message=message, location=rule.location, error=cause
+        rule=rule.id,
+        policy=rule.policy,
+        effect=effect,
+        message=message,
+        location=rule.location,
+        error=cause,
     )
 
 
@@ -288,4 +302,4 @@ def _redact(rule: CompiledRule, event: Event, redactions: list[Replacement]) -> 
     if not done:
         return event
     redactions.extend(Replacement(rule.id, path, s, e, r) for path, s, e, r in done)
-    return dataclasses.replace(event, **changed)  # type: ignore[arg-type]
+    return dataclasses.replace(event, **changed)

@@ -45,7 +45,9 @@ def _walk(value: Any, limits: Limits, what: str) -> str | None:
         if t is str:
             size += len(v)
             if len(v) > max_str:
-                return f"a string in `{what}` is {len(v)} characters long, over the limit of {max_str}"
+                return (
+                    f"a string in `{what}` is {len(v)} characters long, over the limit of {max_str}"
+                )
             continue
         if t is dict or t is list or t is tuple:
             if depth > max_depth:

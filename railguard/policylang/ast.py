@@ -14,7 +14,7 @@ Scalar = str | int | float | bool | None
 
 
 def _span() -> Span:
-    return field(default=NO_SPAN, compare=False, repr=False)  # type: ignore[no-any-return]
+    return field(default=NO_SPAN, compare=False, repr=False)
 
 
 # ---- expressions ------------------------------------------------------------
@@ -116,7 +116,21 @@ class BinOp:
     span: Span = _span()
 
 
-Expr = Literal | RegexLit | ListLit | SetLit | Name | Attr | Index | Call | Not | Neg | BoolOp | Compare | BinOp
+Expr = (
+    Literal
+    | RegexLit
+    | ListLit
+    | SetLit
+    | Name
+    | Attr
+    | Index
+    | Call
+    | Not
+    | Neg
+    | BoolOp
+    | Compare
+    | BinOp
+)
 
 
 def dotted_name(expr: Expr) -> str | None:

@@ -27,7 +27,9 @@ def load_catalog(path: Path) -> dict[str, Tool]:
     except (OSError, UnicodeDecodeError) as exc:
         raise CatalogError(f"cannot read tool catalog `{path}`: {exc}") from None
     except json.JSONDecodeError as exc:
-        raise CatalogError(f"tool catalog `{path}` is not JSON: {exc.msg} at line {exc.lineno}") from None
+        raise CatalogError(
+            f"tool catalog `{path}` is not JSON: {exc.msg} at line {exc.lineno}"
+        ) from None
     return parse_catalog(data)
 
 
@@ -39,7 +41,9 @@ def parse_catalog(data: Any) -> dict[str, Tool]:
     if isinstance(data, dict) and "tools" in data:
         data = data["tools"]
     if not isinstance(data, list):
-        raise CatalogError("a tool catalog is a list of function definitions or an MCP `tools/list` result")
+        raise CatalogError(
+            "a tool catalog is a list of function definitions or an MCP `tools/list` result"
+        )
     tools: dict[str, Tool] = {}
     for i, entry in enumerate(data):
         if isinstance(entry, dict) and isinstance(entry.get("function"), dict):

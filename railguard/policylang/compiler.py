@@ -16,7 +16,7 @@ from railguard.engine.rules import CompiledPolicy, CompiledRule, Limits
 from railguard.policylang import ast
 from railguard.policylang.catalog import Tool
 from railguard.policylang.diagnostics import Diagnostics, did_you_mean
-from railguard.policylang.expressions import Compiled, ExprCompiler, render
+from railguard.policylang.expressions import ExprCompiler, render
 from railguard.policylang.loader import Source
 from railguard.policylang.parser import parse_expression
 from railguard.policylang.span import Span
@@ -144,7 +144,13 @@ class _PolicyCompiler:
 
 class _RuleCompiler:
     def __init__(
-        self, rule: ast.Rule, rule_id: str, owner: _PolicyCompiler, text: str, shadow: bool, fail_open: bool
+        self,
+        rule: ast.Rule,
+        rule_id: str,
+        owner: _PolicyCompiler,
+        text: str,
+        shadow: bool,
+        fail_open: bool,
     ) -> None:
         self.rule = rule
         self.id = rule_id
@@ -238,7 +244,9 @@ class _RuleCompiler:
             return None
         if not isinstance(node, ast.Call):
             self.diags.error(
-                "RG218", "`with` must call a redaction builtin", node.span,
+                "RG218",
+                "`with` must call a redaction builtin",
+                node.span,
                 help="redaction builtins include `redact.pattern`",
             )
             return None
@@ -265,7 +273,7 @@ class _RuleCompiler:
             )
             return None
         func, consts = spec.func, [b.const for b in bound]
-        return lambda text: func(text, *consts)  # type: ignore[no-any-return]
+        return lambda text: func(text, *consts)
 
     def _condition(self) -> tuple[Callable[[Any], Any] | None, bool]:
         """The rule's combined condition, and whether its result is to be negated."""

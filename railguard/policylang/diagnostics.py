@@ -86,9 +86,7 @@ class Diagnostics:
     def add(
         self, code: str, message: str, span: Span, severity: Severity, help: str | None = None
     ) -> None:
-        self.items.append(
-            Diagnostic(code, message, span, severity, help, self._line_of(span))
-        )
+        self.items.append(Diagnostic(code, message, span, severity, help, self._line_of(span)))
 
     def extend(self, diagnostics: Iterable[Diagnostic]) -> None:
         self.items.extend(diagnostics)

@@ -16,7 +16,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from railguard.builtins.regex import Regex, RegexError
-from railguard.builtins.registry import ANY, BuiltinSpec, EvalError, describe_types, registry, type_of
+from railguard.builtins.registry import (
+    ANY,
+    BuiltinSpec,
+    EvalError,
+    describe_types,
+    registry,
+    type_of,
+)
 from railguard.policylang import ast
 from railguard.policylang.diagnostics import Diagnostics, did_you_mean
 from railguard.policylang.span import Span
@@ -32,7 +39,11 @@ ROOTS: dict[str, frozenset[str]] = {
     "session": ALL_KINDS,
     "kind": ALL_KINDS,
 }
-_ROOT_TYPES = {"tool": frozenset({"string"}), "kind": frozenset({"string"}), "session": frozenset({"string", "null"})}
+_ROOT_TYPES = {
+    "tool": frozenset({"string"}),
+    "kind": frozenset({"string"}),
+    "session": frozenset({"string", "null"}),
+}
 _NUM = (int, float)
 _PY_TYPES: dict[str, tuple[type, ...]] = {
     "string": (str,),
@@ -100,7 +111,9 @@ def member(item: Any, container: Any) -> bool:
             return item in container
         except TypeError:
             return any(equal(item, x) for x in container)
-    raise EvalError(f"`in` needs a list, set, object or string on its right, got {type_of(container)}")
+    raise EvalError(
+        f"`in` needs a list, set, object or string on its right, got {type_of(container)}"
+    )
 
 
 _ORDER_OPS: dict[str, Callable[[Any, Any], bool]] = {
@@ -290,7 +303,9 @@ class ExprCompiler:
         chain.reverse()
         if all(c.is_const for c in chain):
             keys = tuple(c.const for c in chain)
-            return Compiled(_const_path(root_fn, keys, cur.name if isinstance(cur, ast.Name) else None))
+            return Compiled(
+                _const_path(root_fn, keys, cur.name if isinstance(cur, ast.Name) else None)
+            )
         thunks = [c.thunk() for c in chain]
 
         def dynamic_path(ev: Any) -> Any:
@@ -339,7 +354,9 @@ class ExprCompiler:
         if inner.bad:
             return BAD
         if "number" not in inner.types:
-            return self._type_error(node.span, f"`-` needs a number, found {describe_types(inner.types)}")
+            return self._type_error(
+                node.span, f"`-` needs a number, found {describe_types(inner.types)}"
+            )
 
         def negate(value: Any) -> Any:
             if type(value) not in _NUM:
@@ -356,7 +373,7 @@ class ExprCompiler:
 
     def _combine(self, is_and: bool, parts: list[Compiled], *, as_bool: bool) -> Compiled:
         # A constant that decides the result folds it; constants that don't are dropped.
-        dynamic = []
+        dynamic: list[Thunk] = []
         for p in parts:
             if p.is_const:
                 if truthy(p.const) != is_and:
@@ -376,7 +393,9 @@ class ExprCompiler:
         if len(fns) == 2:
             a, b = fns
             if is_and:
-                fn: Thunk = (lambda ev: bool(a(ev) and b(ev))) if as_bool else (lambda ev: a(ev) and b(ev))
+                fn: Thunk = (
+                    (lambda ev: bool(a(ev) and b(ev))) if as_bool else (lambda ev: a(ev) and b(ev))
+                )
             else:
                 fn = (lambda ev: bool(a(ev) or b(ev))) if as_bool else (lambda ev: a(ev) or b(ev))
             return Compiled(fn, types=bool_type)
@@ -416,13 +435,17 @@ class ExprCompiler:
                     return Compiled(lambda ev: not equal(lf(ev), c), types=bool_type)
                 return Compiled(lambda ev: equal(lf(ev), c), types=bool_type)
             return self._apply(
-                node.span, (lambda a, b: not equal(a, b)) if negate else equal, [left, right], bool_type
+                node.span,
+                (lambda a, b: not equal(a, b)) if negate else equal,
+                [left, right],
+                bool_type,
             )
         if op in _ORDER_OPS:
             for side in (left, right):
                 if side.types.isdisjoint({"number", "string"}):
                     return self._type_error(
-                        node.span, f"`{op}` compares numbers or strings, found {describe_types(side.types)}"
+                        node.span,
+                        f"`{op}` compares numbers or strings, found {describe_types(side.types)}",
                     )
             if right.is_const and not left.is_const and type(right.const) in _NUM:
                 return Compiled(_order_const(op, left.thunk(), right.const), types=bool_type)
@@ -430,7 +453,8 @@ class ExprCompiler:
         if op in ("in", "not in"):
             if right.types.isdisjoint({"list", "set", "object", "string"}):
                 return self._type_error(
-                    node.span, f"`{op}` needs a list, set, object or string on its right, found {describe_types(right.types)}"
+                    node.span,
+                    f"`{op}` needs a list, set, object or string on its right, found {describe_types(right.types)}",
                 )
             negate = op == "not in"
             if right.is_const and not left.is_const and type(right.const) is frozenset:
@@ -463,9 +487,13 @@ class ExprCompiler:
                 return BAD
             pattern = regex
         if not isinstance(pattern, Regex):
-            return self._type_error(node.right.span, f"`matches` needs a pattern, found {type_of(pattern)}")
+            return self._type_error(
+                node.right.span, f"`matches` needs a pattern, found {type_of(pattern)}"
+            )
         if "string" not in left.types:
-            return self._type_error(node.left.span, f"`matches` needs a string, found {describe_types(left.types)}")
+            return self._type_error(
+                node.left.span, f"`matches` needs a string, found {describe_types(left.types)}"
+            )
         search = pattern.search
 
         def matches(value: Any) -> bool:
@@ -515,7 +543,9 @@ class ExprCompiler:
             return None
         return self.builtins[name]
 
-    def bind(self, node: ast.Call, spec: BuiltinSpec, params: tuple[Any, ...]) -> list[Compiled] | None:
+    def bind(
+        self, node: ast.Call, spec: BuiltinSpec, params: tuple[Any, ...]
+    ) -> list[Compiled] | None:
         """Match the call's arguments to `params`; check their count, names and types."""
         values: dict[str, tuple[Compiled, ast.Argument]] = {}
         ok = True
@@ -525,7 +555,9 @@ class ExprCompiler:
             if arg.name is None:
                 if seen_named:
                     self.diags.error(
-                        "RG207", "a positional argument cannot follow a named one", arg.span,
+                        "RG207",
+                        "a positional argument cannot follow a named one",
+                        arg.span,
                         help="name this argument too, or move it before the named ones",
                     )
                     ok = False
@@ -556,7 +588,9 @@ class ExprCompiler:
                     continue
             if pname in values:
                 self.diags.error(
-                    "RG206", f"argument `{pname}` is given twice", arg.span,
+                    "RG206",
+                    f"argument `{pname}` is given twice",
+                    arg.span,
                     help=f"the signature is `{spec.signature}`",
                 )
                 ok = False
@@ -589,7 +623,9 @@ class ExprCompiler:
                 bound.append(checked)
         return bound if ok else None
 
-    def _check_arg(self, spec: BuiltinSpec, param: Any, value: Compiled, arg: ast.Argument) -> Compiled | None:
+    def _check_arg(
+        self, spec: BuiltinSpec, param: Any, value: Compiled, arg: ast.Argument
+    ) -> Compiled | None:
         if param.types == frozenset({"regex"}):
             if not value.is_const:
                 self.diags.error(
@@ -614,7 +650,12 @@ class ExprCompiler:
         if value.is_const or value.types <= param.types or param.types == ANY:
             return value
         allowed = tuple(t for name in param.types for t in _PY_TYPES[name])
-        fn, where, pname, expected = value.thunk(), spec.name, param.name, describe_types(param.types)
+        fn, where, pname, expected = (
+            value.thunk(),
+            spec.name,
+            param.name,
+            describe_types(param.types),
+        )
 
         def checked(ev: Any) -> Any:
             v = fn(ev)

@@ -22,9 +22,42 @@ MAX_WIDTH = 100
 _PREC_OR, _PREC_AND, _PREC_NOT, _PREC_CMP, _PREC_SUM, _PREC_UNARY, _PREC_POSTFIX = range(1, 8)
 _NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 _KEYWORDS = frozenset(
-    "policy rule allow deny escalate warn redact label call result input output with when unless "
-    "message and or not in matches true false null default on_error mode version include tools "
-    "from limit enforce shadow".split()
+    [
+        "policy",
+        "rule",
+        "allow",
+        "deny",
+        "escalate",
+        "warn",
+        "redact",
+        "label",
+        "call",
+        "result",
+        "input",
+        "output",
+        "with",
+        "when",
+        "unless",
+        "message",
+        "and",
+        "or",
+        "not",
+        "in",
+        "matches",
+        "true",
+        "false",
+        "null",
+        "default",
+        "on_error",
+        "mode",
+        "version",
+        "include",
+        "tools",
+        "from",
+        "limit",
+        "enforce",
+        "shadow",
+    ]
 )
 
 
@@ -51,7 +84,11 @@ def _prec(node: ast.Expr) -> int:
         return _PREC_SUM
     if isinstance(node, ast.Neg):
         return _PREC_UNARY
-    if isinstance(node, ast.Literal) and type(node.value) in (int, float) and str(node.value).startswith("-"):
+    if (
+        isinstance(node, ast.Literal)
+        and type(node.value) in (int, float)
+        and str(node.value).startswith("-")
+    ):
         return _PREC_UNARY
     return _PREC_POSTFIX
 
@@ -78,7 +115,8 @@ def _expr(node: ast.Expr) -> str:
         return f"{_wrap(node.obj, _PREC_POSTFIX)}[{_expr(node.index)}]"
     if isinstance(node, ast.Call):
         args = ", ".join(
-            f"{a.name}: {_expr(a.value)}" if a.name is not None else _expr(a.value) for a in node.args
+            f"{a.name}: {_expr(a.value)}" if a.name is not None else _expr(a.value)
+            for a in node.args
         )
         return f"{_wrap(node.func, _PREC_POSTFIX)}({args})"
     if isinstance(node, ast.Not):
@@ -180,23 +218,23 @@ class _Formatter:
                 prev_end = item.span.end
             lines.append(_Line("}", max(policy.span.end - 1, policy.span.start)))
         tail = self._place_comments(lines)
-        out: list[str] = []
+        text_lines: list[str] = []
         for line in lines:
-            if line.blank_before and out:
-                out.append("")
+            if line.blank_before and text_lines:
+                text_lines.append("")
             indent = line.text[: len(line.text) - len(line.text.lstrip())]
             if line.text == "}":
                 indent = INDENT
-            out.extend(indent + c for c in line.leading)
+            text_lines.extend(indent + c for c in line.leading)
             text = line.text
             if line.trailing:
                 text += "  " + line.trailing[-1]
-            out.append(text)
+            text_lines.append(text)
         if tail:
-            if out:
-                out.append("")
-            out.extend(tail)
-        return "\n".join(out) + "\n" if out else ""
+            if text_lines:
+                text_lines.append("")
+            text_lines.extend(tail)
+        return "\n".join(text_lines) + "\n" if text_lines else ""
 
     def _blank_between(self, start: int, end: int) -> bool:
         gap = self.source[start:end]

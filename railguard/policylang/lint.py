@@ -9,12 +9,12 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from railguard.engine.rules import glob_match
 from railguard.policylang import ast
 from railguard.policylang.catalog import Tool
 from railguard.policylang.compiler import compile_sources
 from railguard.policylang.diagnostics import Diagnostic, Diagnostics, did_you_mean
 from railguard.policylang.loader import Source, load_sources, looks_like_text
-from railguard.engine.rules import glob_match
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,7 +81,8 @@ def unknown_tool(ctx: PolicyContext, diags: Diagnostics) -> None:
                     "RG301",
                     f"tool `{tool.pattern}` is not in the catalog {where}",
                     tool.span,
-                    help=did_you_mean(tool.pattern, names) or "add the tool to the catalog, or fix the name",
+                    help=did_you_mean(tool.pattern, names)
+                    or "add the tool to the catalog, or fix the name",
                 )
 
 

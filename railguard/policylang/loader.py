@@ -45,7 +45,9 @@ def discover(paths: list[str | Path], diags: Diagnostics) -> list[Path]:
         elif path.is_file():
             found.append(path)
         else:
-            diags.error("RG213", f"policy path `{p}` does not exist", Span(str(p), 0, 0, 0, 0, 0, 0))
+            diags.error(
+                "RG213", f"policy path `{p}` does not exist", Span(str(p), 0, 0, 0, 0, 0, 0)
+            )
     return found
 
 
@@ -72,9 +74,7 @@ def load_sources(
         source = Source(module, text, None)
         _resolve(source, Path.cwd(), diags, cache, stack=())
         roots.append(source)
-    included = {
-        p.resolve() for s in cache.values() if s is not None for p in _include_targets(s)
-    }
+    included = {p.resolve() for s in cache.values() if s is not None for p in _include_targets(s)}
     return [s for s in roots if s.path is None or s.path not in included]
 
 
@@ -113,7 +113,11 @@ def _display(path: Path) -> str:
 
 
 def _resolve(
-    source: Source, base: Path, diags: Diagnostics, cache: dict[Path, Source | None], stack: tuple[Path, ...]
+    source: Source,
+    base: Path,
+    diags: Diagnostics,
+    cache: dict[Path, Source | None],
+    stack: tuple[Path, ...],
 ) -> None:
     for policy in source.module.policies:
         for setting in policy.settings:

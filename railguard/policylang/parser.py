@@ -29,7 +29,22 @@ MAX_SOURCE_BYTES = 1_000_000
 _state = threading.local()  # the _Builder of the parse running on this thread
 
 ITEM_KEYWORDS = frozenset(
-    "rule allow deny escalate warn redact label default on_error mode version include tools limit".split()
+    [
+        "rule",
+        "allow",
+        "deny",
+        "escalate",
+        "warn",
+        "redact",
+        "label",
+        "default",
+        "on_error",
+        "mode",
+        "version",
+        "include",
+        "tools",
+        "limit",
+    ]
 )
 
 _TERMINAL_NAMES = {
@@ -120,7 +135,9 @@ def _simple_path(text: str, builder: _Builder) -> ast.Expr | None:
         return None
     pos = m.start(1)
     root = m.group(1)
-    node: ast.Expr = ast.Name(root, builder.shift(Span.at(builder.file, text, pos, pos + len(root))))
+    node: ast.Expr = ast.Name(
+        root, builder.shift(Span.at(builder.file, text, pos, pos + len(root)))
+    )
     end = pos + len(root)
     for part in m.group(2).split(".")[1:]:
         end += 1 + len(part)
@@ -171,7 +188,7 @@ def _report_syntax_error(
     exc: UnexpectedInput, text: str, file: str, diags: Diagnostics, unit: str = "file"
 ) -> None:
     if isinstance(exc, UnexpectedCharacters):
-        pos = exc.pos_in_stream
+        pos = exc.pos_in_stream or 0
         char = text[pos] if pos < len(text) else ""
         if char == '"':
             end = text.find("\n", pos)
@@ -278,7 +295,11 @@ def _segments(scan: _Scan) -> Iterator[tuple[str, int, int]]:
             continue
         # header: `policy NAME {`
         j = i + 1
-        while j < n and toks[j].text != "{" and not (toks[j].kind == "word" and toks[j].text == "policy"):
+        while (
+            j < n
+            and toks[j].text != "{"
+            and not (toks[j].kind == "word" and toks[j].text == "policy")
+        ):
             j += 1
         if j >= n or toks[j].text != "{":
             yield ("policy", tok.start, toks[j - 1].end)
@@ -397,7 +418,13 @@ def _parse_fragment(
         return builder.parse(padded, rule)
     except UnexpectedInput as exc:
         first = text[start:].split(None, 1)[0] if text[start:].strip() else ""
-        unit = "policy header" if rule == "start" else "rule" if first not in _SETTING_WORDS else "setting"
+        unit = (
+            "policy header"
+            if rule == "start"
+            else "rule"
+            if first not in _SETTING_WORDS
+            else "setting"
+        )
         _report_syntax_error(exc, padded, file, diags, unit)
         return None
 
@@ -415,7 +442,9 @@ class _Builder:
     its position in the file.
     """
 
-    def __init__(self, file: str, text: str, diags: Diagnostics, origin: Span | None = None) -> None:
+    def __init__(
+        self, file: str, text: str, diags: Diagnostics, origin: Span | None = None
+    ) -> None:
         self.file = file
         self.text = text
         self.diags = diags
@@ -435,7 +464,9 @@ class _Builder:
         value = _number(str(tok))
         if isinstance(value, float) and not math.isfinite(value):
             self.diags.error(
-                "RG106", f"number `{tok}` is too large", self.token(tok),
+                "RG106",
+                f"number `{tok}` is too large",
+                self.token(tok),
                 help="numbers must fit a 64-bit float",
             )
             return 0
@@ -457,7 +488,13 @@ class _Builder:
 
     def token(self, tok: Token) -> Span:
         span = Span(
-            self.file, tok.line, tok.column, tok.end_line, tok.end_column, tok.start_pos, tok.end_pos
+            self.file,
+            tok.line or 0,
+            tok.column or 0,
+            tok.end_line or 0,
+            tok.end_column or 0,
+            tok.start_pos or 0,
+            tok.end_pos or 0,
         )
         return span if self.origin is None else self.shift(span)
 
@@ -475,22 +512,28 @@ class _Builder:
             return str(tok)[1:-1]
 
 
+def _current() -> _Builder:
+    builder: _Builder = _state.builder
+    return builder
+
+
 def _edge(x: Any) -> Span | None:
     if isinstance(x, Span):
         return x
     if isinstance(x, Token):
-        return _state.builder.token(x)
+        return _current().token(x)
     if isinstance(x, tuple | list):
         spans = [e for e in (_edge(i) for i in x) if e is not None]
         return spans[0].to(spans[-1]) if spans else None
-    return getattr(x, "span", None)
+    span: Span | None = getattr(x, "span", None)
+    return span
 
 
 def _cover(children: list[Any]) -> Span:
     """The span from the first child's start to the last child's end."""
     spans = [s for s in (_edge(c) for c in children if c is not None) if s is not None]
     if not spans:
-        b = _state.builder
+        b = _current()
         return b.shift(Span.at(b.file, b.text, 0))
     return spans[0].to(spans[-1])
 
@@ -505,7 +548,7 @@ class _ToAst(Transformer[Token, Any]):
 
     @property
     def b(self) -> _Builder:
-        return _state.builder
+        return _current()
 
     # -- file structure
     def start(self, c: list[ast.Policy]) -> list[ast.Policy]:
@@ -681,10 +724,10 @@ class _ToAst(Transformer[Token, Any]):
     def null(self, c: list[Token]) -> ast.Expr:
         return ast.Literal(None, self.b.token(c[0]))
 
-    def list(self, c: list[Any]) -> ast.Expr:
+    def list_lit(self, c: list[Any]) -> ast.Expr:
         return ast.ListLit(tuple(_nodes(c)), _cover(c))
 
-    def set(self, c: list[Any]) -> ast.Expr:
+    def set_lit(self, c: list[Any]) -> ast.Expr:
         return ast.SetLit(tuple(_nodes(c)), _cover(c))
 
 
