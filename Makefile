@@ -31,6 +31,7 @@ bench: $(STAMP)
 
 docs: $(STAMP)
 	$(BIN)/railguard builtins --format markdown > docs/builtins.md
+	$(BIN)/railguard explain --markdown > docs/errors.md
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

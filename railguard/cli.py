@@ -161,3 +161,24 @@ def builtins(fmt: str) -> None:
         return
     for spec in sorted(registry().values(), key=lambda s: s.name):
         click.echo(f"{spec.signature}\n    {spec.summary}")
+
+
+@main.command()
+@click.argument("code", required=False)
+@click.option("--markdown", is_flag=True, help="Print every code as the docs/errors.md page.")
+def explain(code: str | None, markdown: bool) -> None:
+    """Explain a diagnostic code such as RG211 (all codes when none is given)."""
+    from railguard.policylang.codes import CODES, render_markdown
+
+    if markdown:
+        click.echo(render_markdown(), nl=False)
+        return
+    if code is None:
+        for key, (title, _) in CODES.items():
+            click.echo(f"{key}  {title}")
+        return
+    entry = CODES.get(code.upper())
+    if entry is None:
+        click.echo(f"unknown code `{code}`; `railguard explain` lists them", err=True)
+        sys.exit(EXIT_USAGE)
+    click.echo(f"{code.upper()}: {entry[0]}\n\n{entry[1]}")

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -38,10 +38,16 @@ class _Gate:
     shadow: bool
 
 
+_Check = tuple[CompiledRule, Callable[[Any], Any] | None, bool, bool]
+
+
 @dataclass(frozen=True, slots=True)
 class _Plan:
-    rules: tuple[CompiledRule, ...]
+    """What an event of one (kind, tool) runs: its rules in order, and the allow gates."""
+
+    checks: tuple[_Check, ...]  # (rule, condition, negate, timed)
     gates: tuple[_Gate, ...]
+    static_allow: int  # the allow bits of unconditional, enforced allow rules
 
 
 class Guard:
@@ -79,8 +85,13 @@ class Guard:
         return sum(len(p.rules) for p in self.policies)
 
     def _plan(self, kind: str, tool: str | None) -> _Plan:
-        rules = tuple(r for r in self._by_kind.get(kind, ()) if r.any_tool or r.targets(tool))
-        plan = _Plan(rules, self._gates if kind == "call" else ())
+        rules = [r for r in self._by_kind.get(kind, ()) if r.any_tool or r.targets(tool)]
+        static = [r for r in rules if r.effect == "allow" and r.condition is None and not r.shadow]
+        plan = _Plan(
+            checks=tuple((r, r.condition, r.negate, r.timed) for r in rules if r not in static),
+            gates=self._gates if kind == "call" else (),
+            static_allow=sum({1 << r.policy_index for r in static}),
+        )
         if len(self._plans) < _MAX_PLANS:
             self._plans[(kind, tool)] = plan
         return plan
@@ -101,29 +112,22 @@ class Guard:
         warnings: list[Violation] = []
         redactions: list[Replacement] = []
         labels: list[str] = []
-        allowed = 0
+        allowed = plan.static_allow
         escalate = denied = False
-        budget = self._budget_ns
-        for rule in plan.rules:
-            cond = rule.condition
+        for rule, cond, negate, timed in plan.checks:
             if cond is not None:
                 try:
-                    if rule.timed:
-                        t0 = _perf_ns()
-                        matched = cond(event)
-                        if _perf_ns() - t0 > budget:
-                            raise _TooSlow((_perf_ns() - t0) / 1e6, self.limits.checker_ms)
+                    if timed:
+                        matched = self._timed(cond, event)
                     else:
                         matched = cond(event)
-                    if rule.negate:
-                        matched = not matched
                 except Exception as exc:
                     allowed |= self._on_error(
                         rule, event, _cause(exc), violations, warnings, labels
                     )
                     escalate = escalate or (rule.effect == "escalate" and not rule.fail_open)
                     continue
-                if not matched:
+                if (not matched) != negate:
                     continue
             effect = rule.effect
             if rule.shadow:
@@ -186,6 +190,15 @@ class Guard:
                 verdict.content = event.content
         verdict.elapsed_us = (_perf_ns() - start) / 1000
         return verdict
+
+    def _timed(self, cond: Callable[[Any], Any], event: Event) -> Any:
+        """Run a condition that calls builtins; a run over `checker_ms` counts as an error."""
+        t0 = _perf_ns()
+        matched = cond(event)
+        spent = _perf_ns() - t0
+        if spent > self._budget_ns:
+            raise _TooSlow(spent / 1e6, self.limits.checker_ms)
+        return matched
 
     # -- failures
 

@@ -13,7 +13,7 @@ from enum import StrEnum
 
 from railguard.policylang.span import Span
 
-DOCS_URL = "https://railguard.dev/docs/errors#"
+DOCS_URL = "docs/errors.md#"
 
 
 class Severity(StrEnum):

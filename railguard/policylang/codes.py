@@ -1,0 +1,143 @@
+"""Every diagnostic code with its title and explanation: `railguard explain` and docs/errors.md.
+
+RG1xx are syntax errors, RG2xx compile errors, RG3xx lint findings, RG4xx runtime errors.
+"""
+
+from __future__ import annotations
+
+CODES: dict[str, tuple[str, str]] = {
+    "RG101": (
+        "unexpected token",
+        "The parser met a word or symbol that cannot come here. The help line lists what could.",
+    ),
+    "RG102": (
+        "unexpected character",
+        "A character that is not part of the language, such as `;` or `@` outside a string.",
+    ),
+    "RG103": ("unterminated string", 'A string must close with `"` on the line it opens.'),
+    "RG104": (
+        "invalid escape",
+        'Strings know `\\"`, `\\\\`, `\\n`, `\\t`, `\\r`, `\\0` and `\\u{XXXX}`; in a regular expression `/.../` backslashes are passed to RE2 as written.',
+    ),
+    "RG105": (
+        "unexpected end",
+        "The file, rule or policy ends before it is complete: an expression is cut short, or a policy lacks its closing `}`.",
+    ),
+    "RG106": ("number out of range", "A number literal does not fit a 64-bit float."),
+    "RG107": (
+        "unterminated regular expression",
+        "A `/pattern/` must close on its line; write a slash inside it as `\\/`.",
+    ),
+    "RG108": (
+        "bad message template",
+        "In a message, `{expr}` interpolates an expression; write `{{` and `}}` for literal braces.",
+    ),
+    "RG109": (
+        "nested too deeply",
+        "A condition nests more than 64 levels; split it into several rules.",
+    ),
+    "RG110": ("file too large", "Policy files are limited to 1,000,000 bytes."),
+    "RG201": (
+        "unknown builtin",
+        "The name called is not a builtin. `railguard builtins` lists them.",
+    ),
+    "RG202": ("unknown argument", "A named argument that the builtin does not take."),
+    "RG203": ("missing argument", "A required argument of the builtin is not given."),
+    "RG204": ("too many arguments", "More positional arguments than the builtin takes."),
+    "RG205": (
+        "wrong argument type",
+        "An argument whose type is known when the policy compiles does not fit the parameter (a number where a string is needed, say).",
+    ),
+    "RG206": (
+        "argument given twice",
+        "The same argument is passed by position and by name, or named twice.",
+    ),
+    "RG207": ("positional after named", "Positional arguments come before named ones."),
+    "RG208": (
+        "unknown name",
+        "Paths start with `args`, `content`, `tool`, `context`, `session` or `kind`; anything else is a typo or a builtin used without parentheses.",
+    ),
+    "RG209": (
+        "not part of this event kind",
+        "The rule reads a part of the event its kind does not have (`args` exists on `call` events only, `content` on `input`, `result` and `output`), so it could never apply.",
+    ),
+    "RG210": (
+        "tool on an event without a tool",
+        "`input` and `output` events have no tool, so a rule that names tools for them could never apply.",
+    ),
+    "RG211": (
+        "regular expression RE2 cannot run",
+        "Patterns run on RE2, which matches in linear time and so has no backreferences or lookaround. Rewrite the pattern without them.",
+    ),
+    "RG212": (
+        "duplicate rule name",
+        "Rule names identify rules in verdicts and logs, so they are unique within a policy (includes count).",
+    ),
+    "RG213": (
+        "missing file",
+        "A policy path or an included file does not exist or cannot be read. Includes are relative to the including file's folder.",
+    ),
+    "RG214": ("include cycle", "A file includes itself, directly or through other files."),
+    "RG215": (
+        "setting repeated",
+        "`default`, `on_error`, `mode`, `version` and each `limit` can be set once per policy.",
+    ),
+    "RG217": (
+        "misplaced `with`",
+        "`with` names the rewrite of a `redact` rule; a `redact` rule needs one and other rules take none.",
+    ),
+    "RG218": (
+        "not a redaction",
+        "`with` must call a redaction builtin such as `redact.pattern`, and such builtins can only be called there.",
+    ),
+    "RG219": (
+        "pattern not written in the policy",
+        "Patterns and redactions are compiled once when the policy loads, so they must be literals, not values read from the event.",
+    ),
+    "RG220": (
+        "bad tool catalog",
+        "`tools from` must name a JSON file holding OpenAI function definitions or an MCP `tools/list` result.",
+    ),
+    "RG221": (
+        "type error",
+        'An operation whose operand types are known when the policy compiles cannot succeed (`"a" > 3`, `5 matches /x/`).',
+    ),
+    "RG222": ("duplicate policy name", "Policy names are unique across the loaded set."),
+    "RG225": (
+        "unknown limit",
+        "Limits are `payload_bytes`, `depth`, `string_length` and `checker_ms`.",
+    ),
+    "RG228": ("bad limit value", "A limit is a positive whole number."),
+    "RG229": (
+        "allow without effect",
+        "Only `call` events need an allow; `input`, `result` and `output` events are allowed unless a rule denies them.",
+    ),
+    "RG301": (
+        "unknown tool",
+        "The rule names a tool that the policy's catalog (`tools from`) lacks, usually a typo that would block the tool the agent needs.",
+    ),
+    "RG302": (
+        "fails open",
+        "`on_error allow` lets an event through when one of the policy's checks errors or times out.",
+    ),
+    "RG303": (
+        "shadow mode",
+        "A policy in `mode shadow` only reports what it would do; nothing in it is enforced.",
+    ),
+    "RG403": (
+        "malformed event",
+        "An event that is not a JSON object of one of the four kinds, with the fields of that kind.",
+    ),
+}
+
+
+def render_markdown() -> str:
+    out = [
+        "# Diagnostic codes",
+        "",
+        "Generated by `railguard explain --markdown` from `railguard/policylang/codes.py`.",
+        "RG1xx are syntax errors, RG2xx compile errors, RG3xx lint findings, RG4xx runtime errors.",
+    ]
+    for code, (title, text) in CODES.items():
+        out += ["", f"## {code.lower()}", "", f"**{code}: {title}.** {text}"]
+    return "\n".join(out) + "\n"
