@@ -117,10 +117,7 @@ class Guard:
         for rule, cond, negate, timed in plan.checks:
             if cond is not None:
                 try:
-                    if timed:
-                        matched = self._timed(cond, event)
-                    else:
-                        matched = cond(event)
+                    matched = self._timed(cond, event) if timed else cond(event)
                 except Exception as exc:
                     allowed |= self._on_error(
                         rule, event, _cause(exc), violations, warnings, labels
