@@ -97,7 +97,11 @@ class Guard:
         return plan
 
     def evaluate(self, event: Event | Mapping[str, Any]) -> Verdict:
-        """Decide on one event. Never raises for a bad event: that is a fail-closed deny."""
+        """Decide on one event.
+
+        An event dict is validated first (`EventError` when it is not an event). An event
+        whose payload cannot be checked (not JSON, over a limit) is a fail-closed deny.
+        """
         start = _perf_ns()
         if not isinstance(event, BaseEvent):
             event = event_from_dict(event)
