@@ -19,12 +19,27 @@ def _numbers(values: Iterable[Any], name: str) -> list[Number]:
     return out
 
 
+def same(a: Any, b: Any) -> bool:
+    """The language's `==`: Python equality, except that `true` is not `1`."""
+    return bool(a == b) and (type(a) is bool) == (type(b) is bool)
+
+
+def element_of(item: Any, container: list[Any] | tuple[Any, ...] | frozenset[Any]) -> bool:
+    """The language's `in` on a list or set (Python's `in` finds `true` in `[1]`)."""
+    if type(container) in (frozenset, set) and type(item) not in (bool, int, float):
+        try:
+            return item in container
+        except TypeError:  # unhashable: no set element can equal it
+            return False
+    return any(same(item, x) for x in container)
+
+
 @builtin("all_in", examples=['all_in(args.recipients, {"ana@acme.com", "bo@acme.com"})'])
 def all_in(
     values: Items, allowed: Annotated[list[Any] | frozenset[Any], "the allowed elements"]
 ) -> bool:
     """True when every element of `values` is in `allowed` (true for an empty list)."""
-    return all(v in allowed for v in values)
+    return all(element_of(v, allowed) for v in values)
 
 
 @builtin("any_in", examples=['any_in(args.labels, {"secret", "internal"})'])
@@ -32,7 +47,7 @@ def any_in(
     values: Items, candidates: Annotated[list[Any] | frozenset[Any], "the elements to look for"]
 ) -> bool:
     """True when at least one element of `values` is in `candidates`."""
-    return any(v in candidates for v in values)
+    return any(element_of(v, candidates) for v in values)
 
 
 @builtin("sum", examples=["sum(args.amounts) > 10000"])

@@ -100,6 +100,13 @@ class Regex:
 def _re2_message(exc: Exception) -> str:
     arg = exc.args[0] if exc.args else str(exc)
     text = arg.decode("utf-8", "replace") if isinstance(arg, bytes) else str(arg)
+    # RE2 calls both an escape it does not know; name the two features users reach for.
+    if re.fullmatch(r"invalid escape sequence: \\[1-9]", text):
+        return f"it uses the backreference `{text[-2:]}`"
+    if text in ("invalid perl operator: (?=", "invalid perl operator: (?!"):
+        return f"it uses the lookahead `{text[-3:]}`"
+    if text in ("invalid perl operator: (?<=", "invalid perl operator: (?<!"):
+        return f"it uses the lookbehind `{text[-4:]}`"
     return text
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
+from railguard.builtins.collections import element_of
 from railguard.builtins.regex import Regex
 from railguard.builtins.registry import EvalError, builtin, type_of
 
@@ -37,10 +38,9 @@ def contains(
         if not isinstance(item, str):
             raise EvalError(f"contains: a string can only contain a string, got {type_of(item)}")
         return item in value
-    try:
-        return item in value
-    except TypeError:
-        return False
+    if isinstance(value, dict):
+        return type(item) is str and item in value
+    return element_of(item, value)
 
 
 @builtin("len", examples=["len(content) > 10000", "len(args.recipients) <= 5"])

@@ -3,7 +3,11 @@
 Parsing follows the WHATWG URL rules where Python's `urllib` is laxer, because an attacker
 picks the URL: leading and trailing spaces and control characters are stripped, tabs and
 newlines inside removed, a backslash counts as a slash in http(s) URLs, the host is
-percent-decoded, lower-cased, stripped of a trailing dot and converted to IDNA (punycode).
+percent-decoded, lower-cased, stripped of a trailing dot and converted to IDNA (punycode),
+and an IPv4 address in any form a browser accepts (`2130706433`, `0x7f.1`, `0177.0.0.1`)
+is written in dotted decimal. A host that a browser refuses (a control character, space or
+`%` after decoding, a malformed IPv4 address) or reads differently from Python's IDNA 2003
+codec (`ß`, `ς`, zero-width joiners) is an error, so the rule fails closed.
 """
 
 from __future__ import annotations
@@ -42,12 +46,60 @@ def _split(value: str) -> tuple[str, str | None]:
     host = unquote(host).lower().rstrip(".")
     if not host:
         return scheme, None
-    if not host.isascii():
-        try:
-            host = host.encode("idna").decode("ascii")
-        except UnicodeError as exc:
-            raise EvalError(f"url: invalid host in `{value[:80]}`: {exc}") from None
+    if host.startswith("["):
+        return scheme, host
+    host = _to_ascii(host, value)
+    if not _FORBIDDEN.isdisjoint(host):
+        raise EvalError(f"url: the host of `{value[:80]}` holds a character no host may hold")
+    if _ends_in_number(host):
+        host = _ipv4(host, value)
     return scheme, host
+
+
+# WHATWG's forbidden domain code points: C0 controls, space, `#%/:<>?@[\]^|` and DEL.
+_FORBIDDEN = frozenset(chr(c) for c in range(0x21)) | frozenset("#%/:<>?@[\\]^|\x7f")
+# Characters IDNA 2003 (Python's codec) maps away but IDNA 2008 / UTS 46 keeps, so that
+# Python and a browser or HTTP client would name different hosts.
+_DEVIATIONS = frozenset("\u00df\u03c2\u200c\u200d")
+
+
+def _to_ascii(host: str, value: str) -> str:
+    if host.isascii():
+        return host
+    if not _DEVIATIONS.isdisjoint(host):
+        raise EvalError(f"url: the host of `{value[:80]}` reads differently under IDNA 2003 and 2008")
+    try:
+        return host.encode("idna").decode("ascii")
+    except UnicodeError as exc:
+        raise EvalError(f"url: invalid host in `{value[:80]}`: {exc}") from None
+
+
+_IPV4_PART = {10: re.compile(r"[0-9]+"), 8: re.compile(r"[0-7]*"), 16: re.compile(r"[0-9a-f]*")}
+
+
+def _ends_in_number(host: str) -> bool:
+    last = host.rpartition(".")[2]
+    return bool(re.fullmatch(r"[0-9]+|0x[0-9a-f]*", last))
+
+
+def _ipv4(host: str, value: str) -> str:
+    """WHATWG's IPv4 parser: 1 to 4 parts, each decimal, octal (`0...`) or hex (`0x...`)."""
+    parts = host.split(".")
+    numbers = []
+    for part in parts:
+        radix, digits = 10, part
+        if part[:2] == "0x":
+            radix, digits = 16, part[2:]
+        elif len(part) > 1 and part[0] == "0":
+            radix, digits = 8, part[1:]
+        if len(parts) > 4 or not part or not _IPV4_PART[radix].fullmatch(digits):
+            raise EvalError(f"url: the host of `{value[:80]}` is not a valid IPv4 address")
+        numbers.append(int(digits, radix) if digits else 0)
+    last = numbers.pop()
+    if any(n > 255 for n in numbers) or last >= 256 ** (4 - len(numbers)):
+        raise EvalError(f"url: the host of `{value[:80]}` is not a valid IPv4 address")
+    address = last + sum(n << (8 * (3 - i)) for i, n in enumerate(numbers))
+    return ".".join(str((address >> shift) & 255) for shift in (24, 16, 8, 0))
 
 
 @builtin("url.host", examples=['url.host(args.url) in {"api.acme.com", "docs.acme.com"}'])
@@ -75,7 +127,7 @@ def host_in(
     for allowed in hosts:
         if not isinstance(allowed, str):
             raise EvalError("url.host_in: every host must be a string")
-        a = allowed.lower().rstrip(".")
+        a = _to_ascii(allowed.lower().rstrip("."), allowed)
         if h == a or h.endswith("." + a):
             return True
     return False

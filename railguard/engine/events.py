@@ -134,6 +134,16 @@ class EventError(ValueError):
         super().__init__("; ".join(d.message for d in diagnostics))
 
 
+_PHRASES = {
+    "string_type": "must be a string",
+    "dict_type": "must be a JSON object",
+    "model_attributes_type": "must be a JSON object",
+    "missing": "is missing",
+    "extra_forbidden": "is not a field of this kind of event",
+    "string_too_short": "must not be empty",
+}
+
+
 def event_from_dict(data: Any, source: str = "<event>") -> Event:
     """Validate a JSON object as an event; raise `EventError` listing every problem."""
     import pydantic
@@ -153,6 +163,8 @@ def event_from_dict(data: Any, source: str = "<event>") -> Event:
             elif err["type"] == "union_tag_not_found":
                 message = "the event has no `kind`"
                 loc = "kind"
+            elif err["type"] in _PHRASES:  # pydantic's own words name Python types
+                message = f"`{loc}` {_PHRASES[err['type']]}" if loc else "an event is a JSON object"
             else:
                 message = f"`{loc}`: {message}" if loc else message
             diagnostics.append(

@@ -107,6 +107,9 @@ class Guard:
             event = event_from_dict(event)
         kind = event.kind
         tool = event.tool
+        if type(tool) is not str and (tool is not None or kind == "call" or kind == "result"):
+            # Before the plan lookup: a list is unhashable, a number breaks glob matching.
+            return self._refuse(event, "`tool` must be a string", start)
         plan = self._plans.get((kind, tool)) or self._plan(kind, tool)
         problem = self._check(event)
         if problem is not None:
@@ -126,7 +129,9 @@ class Guard:
                     allowed |= self._on_error(
                         rule, event, _cause(exc), violations, warnings, labels
                     )
-                    escalate = escalate or (rule.effect == "escalate" and not rule.fail_open)
+                    escalate = escalate or (
+                        rule.effect == "escalate" and not rule.fail_open and not rule.shadow
+                    )
                     continue
                 if (not matched) != negate:
                     continue
@@ -237,7 +242,7 @@ class Guard:
             self.digest,
             (_perf_ns() - start) / 1000,
             event.kind,
-            event.tool,
+            event.tool if type(event.tool) is str else None,
         )
 
     def _on_error(

@@ -52,6 +52,9 @@ def _walk(value: Any, limits: Limits, what: str) -> str | None:
         if t is dict or t is list or t is tuple:
             if depth > max_depth:
                 return f"`{what}` nests deeper than the limit of {max_depth}"
+            # A container costs its brackets, so that the byte budget also bounds how many
+            # containers are walked (one list shared many times over is not a free payload).
+            size += 2
             items = v.items() if t is dict else enumerate(v)
             for k, x in items:
                 if t is dict:

@@ -164,13 +164,17 @@ class _RuleCompiler:
     def compile(self) -> CompiledRule | None:
         rule = self.rule
         errors_before = len(self.diags.items)
-        deepest = max((_depth(c.expr) for c in rule.conditions), default=0)
+        exprs = [c.expr for c in rule.conditions]
+        exprs += [rule.redactor] if rule.redactor is not None else []
+        deepest, where = max(
+            ((_depth(e), e.span) for e in exprs), default=(0, rule.span), key=lambda p: p[0]
+        )
         if deepest > MAX_EXPRESSION_DEPTH:
             self.diags.error(
                 "RG109",
-                f"this rule's condition nests {deepest} levels deep, over the limit of {MAX_EXPRESSION_DEPTH}",
-                rule.span,
-                help="split the condition into several rules",
+                f"this expression nests {deepest} levels deep, over the limit of {MAX_EXPRESSION_DEPTH}",
+                where,
+                help="simplify the expression, or split the condition over several rules",
             )
             return None
         names, globs, any_tool = self._target()
@@ -360,7 +364,14 @@ class _RuleCompiler:
                 if self.text
                 else None
             )
-            if node is not None:
+            if node is not None and _depth(node) > MAX_EXPRESSION_DEPTH:
+                self.diags.error(
+                    "RG109",
+                    f"this expression nests {_depth(node)} levels deep, over the limit of {MAX_EXPRESSION_DEPTH}",
+                    node.span,
+                    help="interpolate a simpler expression",
+                )
+            elif node is not None:
                 compiled = self.exprs.compile(node)
                 if not compiled.bad:
                     parts.append(compiled.thunk())

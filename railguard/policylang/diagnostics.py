@@ -114,7 +114,8 @@ def did_you_mean(name: str, candidates: Iterable[str]) -> str | None:
 
 def render_plain(diagnostic: Diagnostic) -> str:
     d = diagnostic
-    return f"{d.span}: {d.severity}[{d.code}]: {d.message}"
+    where = str(d.span) if d.span.line > 0 else d.span.file  # a whole file: no `:0:0`
+    return f"{where}: {d.severity}[{d.code}]: {d.message}"
 
 
 def render_human(diagnostics: Sequence[Diagnostic]) -> str:

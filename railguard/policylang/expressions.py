@@ -561,6 +561,7 @@ class ExprCompiler:
                         help="name this argument too, or move it before the named ones",
                     )
                     ok = False
+                    misnamed = True  # its parameter is unknown: do not also report it missing
                     continue
                 if i >= len(params):
                     self.diags.error(

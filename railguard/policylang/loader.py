@@ -140,7 +140,7 @@ def _resolve(
                         "RG213",
                         f"included file `{setting.value}` does not exist",
                         setting.value_span,
-                        help=f"paths are relative to the including file's folder, `{base}`",
+                        help=f"looked for `{_display(target)}`: paths are relative to the including file's folder",
                     )
                     continue
                 included = _load_file(target, diags, cache, stack)
@@ -151,6 +151,6 @@ def _resolve(
                     source.catalogs.update(included.catalogs)
             elif setting.name == "tools":
                 try:
-                    source.catalogs[setting.value] = load_catalog(target)
+                    source.catalogs[setting.value] = load_catalog(Path(_display(target)))
                 except CatalogError as exc:
                     diags.error("RG220", str(exc), setting.value_span)

@@ -175,13 +175,45 @@ def _describe(terminal: str) -> str:
     return f"`{pattern.value}`" if pattern.type == "str" else terminal.lower()
 
 
-def _expected(names: set[str] | frozenset[str]) -> str | None:
-    words = sorted({_describe(n) for n in names if not n.startswith("__")})
+_EXPRESSION_START = frozenset(
+    [
+        "NAME",
+        "STRING",
+        "NUMBER",
+        "REGEX",
+        "MINUS",
+        "LPAR",
+        "LSQB",
+        "LBRACE",
+        "TRUE",
+        "FALSE",
+        "NULL",
+        "NOT",
+    ]
+)
+
+
+def _expected(names: set[str] | frozenset[str], unit: str = "file") -> str | None:
+    names = {n for n in names if not n.startswith("__")}
+    described: set[str] = set()
+    if {"NAME", "STRING", "NUMBER", "REGEX"} <= names:  # whatever can start an expression
+        names -= _EXPRESSION_START
+        described.add("an expression")
+    described |= {f"end of {unit}" if n == "$END" else _describe(n) for n in names}
+    words = sorted(described)
     if not words:
         return None
     if len(words) > 8:
         words = [*words[:8], "..."]
     return "expected " + (words[0] if len(words) == 1 else "one of " + ", ".join(words))
+
+
+_CHAR_HELP = {
+    "=": "write `==` to compare",
+    ";": "settings and rules need no `;` between them",
+    "'": 'strings are written in double quotes: `"..."`',
+    "!": "write `not` to negate, `!=` to compare",
+}
 
 
 def _report_syntax_error(
@@ -211,7 +243,9 @@ def _report_syntax_error(
                 "RG102",
                 f"unexpected character `{char}`",
                 Span.at(file, text, pos, pos + 1),
-                help=_expected(exc.allowed or set()),
+                help=_CHAR_HELP.get(char)
+                or ("names are ASCII letters, digits and `_`" if char.isalpha() else None)
+                or _expected(exc.allowed or set(), unit),
             )
         return
     if isinstance(exc, UnexpectedToken):
@@ -222,15 +256,19 @@ def _report_syntax_error(
                 "RG105",
                 f"unexpected end of {unit}",
                 Span.at(file, text, end, end),
-                help=_expected(exc.expected),
+                help=_expected(exc.expected, unit),
             )
             return
         start = token.start_pos if token.start_pos is not None else 0
+        doubled = token.value in ("&", "|") and text[start - 1 : start] == token.value
+        shown = start - 1 if doubled else start  # `&&` and `||`: show both characters
         diags.error(
             "RG101",
-            f"unexpected `{token.value}`",
-            Span.at(file, text, start, start + len(token.value)),
-            help=_expected(exc.accepts or exc.expected),
+            f"unexpected `{text[shown : start + len(token.value)]}`",
+            Span.at(file, text, shown, start + len(token.value)),
+            help=f"write `{'and' if token.value == '&' else 'or'}` instead of `{token.value * 2}`"
+            if doubled
+            else _expected(exc.accepts or exc.expected, unit),
         )
         return
     diags.error("RG101", "syntax error", Span.at(file, text, 0))  # pragma: no cover
@@ -354,7 +392,8 @@ def _segments(scan: _Scan) -> Iterator[tuple[str, int, int]]:
             yield ("eof", end, end)
 
 
-_HEADER_RE = re.compile(r"policy\s+([A-Za-z_][A-Za-z0-9_]*)\s*\{\Z", re.S)
+_GAP = r"(?:\s|#[^\n]*\n)"  # whitespace, and comments with their line end
+_HEADER_RE = re.compile(rf"policy{_GAP}+([A-Za-z_][A-Za-z0-9_]*){_GAP}*\{{\Z")
 
 
 def _recover(
@@ -385,7 +424,7 @@ def _recover(
             close(start)
             m = _HEADER_RE.match(text, start, end)
             if m is None:
-                _parse_fragment(text[:end] + " }", blank, start, file, diags, builder, "start")
+                _parse_fragment(text[:end], blank, start, file, diags, builder, "start")
                 current = None
                 continue
             current = (m.group(1), Span.at(file, text, start, end), Span.at(file, text, *m.span(1)))
