@@ -68,6 +68,7 @@ def lint(paths: tuple[Path, ...], fmt: str) -> None:
 @click.option("--check", is_flag=True, help="Change nothing; exit 1 if a file is not formatted.")
 def fmt(paths: tuple[Path, ...], check: bool) -> None:
     """Rewrite policy files in the canonical layout (comments are kept)."""
+    from railguard.policylang.ast import MAX_DEPTH, too_deep
     from railguard.policylang.diagnostics import Diagnostics
     from railguard.policylang.formatter import format_module
     from railguard.policylang.loader import discover, read_text
@@ -87,6 +88,12 @@ def fmt(paths: tuple[Path, ...], check: bool) -> None:
             continue
         file_diags = Diagnostics()
         module = parse(text, str(path), file_diags)
+        for deepest, span in too_deep(module):
+            file_diags.error(
+                "RG109",
+                f"this expression nests {deepest} levels deep, over the limit of {MAX_DEPTH}",
+                span,
+            )
         if file_diags.has_errors:
             click.echo(render_human(file_diags.sorted()), err=True)
             broken = True
@@ -134,7 +141,11 @@ def eval_command(policies: tuple[Path, ...], event: Any, explain: bool) -> None:
     try:
         data = json.load(event)
     except json.JSONDecodeError as exc:
-        click.echo(f"error[RG403]: the event is not JSON: {exc}", err=True)
+        name = getattr(event, "name", "<event>")
+        click.echo(
+            f"{name}:{exc.lineno}:{exc.colno}: error[RG403]: the event is not JSON: {exc.msg.lower()}",
+            err=True,
+        )
         sys.exit(EXIT_USAGE)
     try:
         parsed = railguard.event_from_dict(data, source=getattr(event, "name", "<event>"))

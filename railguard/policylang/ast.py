@@ -133,6 +133,35 @@ Expr = (
 )
 
 
+MAX_DEPTH = 64  # deeper expressions are refused (RG109): the compiler and formatter recurse
+
+
+def depth(node: Expr) -> int:
+    """How deep an expression nests, counted without recursion (the input may be hostile)."""
+    deepest = 0
+    stack: list[tuple[object, int]] = [(node, 1)]
+    while stack:
+        n, d = stack.pop()
+        deepest = max(deepest, d)
+        for name in getattr(n, "__dataclass_fields__", ()):
+            if name != "span":
+                value = getattr(n, name)
+                children = value if isinstance(value, tuple) else (value,)
+                stack.extend((c, d + 1) for c in children if hasattr(c, "__dataclass_fields__"))
+    return deepest
+
+
+def too_deep(module: Module) -> list[tuple[int, Span]]:
+    """The expressions of `module` nested deeper than `MAX_DEPTH`, with their depth."""
+    found = []
+    for policy in module.policies:
+        for rule in policy.rules:
+            exprs = [c.expr for c in rule.conditions]
+            exprs += [rule.redactor] if rule.redactor is not None else []
+            found += [(d, e.span) for e in exprs if (d := depth(e)) > MAX_DEPTH]
+    return found
+
+
 def dotted_name(expr: Expr) -> str | None:
     """`a.b.c` for a chain of names and attributes, else None."""
     if isinstance(expr, Name):

@@ -22,7 +22,6 @@ from railguard.policylang.parser import parse_expression
 from railguard.policylang.span import Span
 
 TOOL_KINDS = frozenset({"call", "result"})
-MAX_EXPRESSION_DEPTH = 64
 _SINGLE_SETTINGS = ("default", "on_error", "mode", "version")
 
 
@@ -167,12 +166,12 @@ class _RuleCompiler:
         exprs = [c.expr for c in rule.conditions]
         exprs += [rule.redactor] if rule.redactor is not None else []
         deepest, where = max(
-            ((_depth(e), e.span) for e in exprs), default=(0, rule.span), key=lambda p: p[0]
+            ((ast.depth(e), e.span) for e in exprs), default=(0, rule.span), key=lambda p: p[0]
         )
-        if deepest > MAX_EXPRESSION_DEPTH:
+        if deepest > ast.MAX_DEPTH:
             self.diags.error(
                 "RG109",
-                f"this expression nests {deepest} levels deep, over the limit of {MAX_EXPRESSION_DEPTH}",
+                f"this expression nests {deepest} levels deep, over the limit of {ast.MAX_DEPTH}",
                 where,
                 help="simplify the expression, or split the condition over several rules",
             )
@@ -364,10 +363,10 @@ class _RuleCompiler:
                 if self.text
                 else None
             )
-            if node is not None and _depth(node) > MAX_EXPRESSION_DEPTH:
+            if node is not None and ast.depth(node) > ast.MAX_DEPTH:
                 self.diags.error(
                     "RG109",
-                    f"this expression nests {_depth(node)} levels deep, over the limit of {MAX_EXPRESSION_DEPTH}",
+                    f"this expression nests {ast.depth(node)} levels deep, over the limit of {ast.MAX_DEPTH}",
                     node.span,
                     help="interpolate a simpler expression",
                 )
@@ -379,22 +378,6 @@ class _RuleCompiler:
         if buf:
             parts.append("".join(buf))
         return parts
-
-
-def _depth(node: ast.Expr) -> int:
-    """How deep an expression nests (iteratively: the input may be hostile)."""
-    deepest = 0
-    stack: list[tuple[Any, int]] = [(node, 1)]
-    while stack:
-        n, d = stack.pop()
-        deepest = max(deepest, d)
-        for name in getattr(n, "__dataclass_fields__", ()):
-            if name == "span":
-                continue
-            value = getattr(n, name)
-            children = value if isinstance(value, tuple) else (value,)
-            stack.extend((c, d + 1) for c in children if hasattr(c, "__dataclass_fields__"))
-    return deepest
 
 
 def _closing_brace(text: str, start: int) -> int:

@@ -41,7 +41,14 @@ def discover(paths: list[str | Path], diags: Diagnostics) -> list[Path]:
     for p in paths:
         path = Path(p)
         if path.is_dir():
-            found.extend(sorted(f for f in path.rglob("*" + POLICY_SUFFIX) if f.is_file()))
+            files = sorted(f for f in path.rglob("*" + POLICY_SUFFIX) if f.is_file())
+            if not files:
+                diags.error(
+                    "RG213",
+                    f"folder `{p}` holds no `*{POLICY_SUFFIX}` policy files",
+                    Span(str(p), 0, 0, 0, 0, 0, 0),
+                )
+            found.extend(files)
         elif path.is_file():
             found.append(path)
         else:

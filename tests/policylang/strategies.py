@@ -159,7 +159,7 @@ def string_literal(draw: st.DrawFn, value: str | None = None) -> str:
 number_literal = st.one_of(
     st.integers(0, 10**6).map(str),
     st.sampled_from(["0", "1", "2", "10", "0.5", "1.5", "1e3", "2.5E-1", "007", "1e+2"]),
-    st.floats(0, 1e9, allow_nan=False).map(repr).filter(lambda s: "e-" not in s or True),
+    st.floats(0, 1e9).map(lambda f: repr(abs(f))),
 )
 regex_literal = st.builds(
     encode_regex, st.sampled_from(PATTERNS), st.sampled_from(["", "", "i", "s", "m", "is"])
@@ -325,8 +325,12 @@ def expression(
         right = draw(expression(kind, "orderable", depth - 1))
     elif choice == "in":
         op = draw(st.sampled_from(["in", "not in"]))
-        left = draw(expression(kind, "any", depth - 1, dyn=True))
-        right = draw(expression(kind, "container", depth - 1))
+        if draw(st.booleans()):
+            left = draw(expression(kind, "any", depth - 1, dyn=True))
+            right = draw(expression(kind, "container", depth - 1))
+        else:
+            left = draw(literal(kind, "settable", depth - 1))
+            right = draw(expression(kind, "container", depth - 1, dyn=True))
     else:
         op = "matches"
         left = draw(expression(kind, "string", depth - 1, dyn=True))
@@ -337,16 +341,19 @@ def expression(
 
 @st.composite
 def binop(draw: st.DrawFn, kind: str, want: str, depth: int) -> Ex:
+    """`a OP b` whose static type (by the compiler's rule) fits `want`."""
+    if want == "object":
+        return draw(path(kind, want))
     if want == "number":
         op, side = draw(st.sampled_from(["+", "-"])), "number"
+    elif want == "string":
+        op, side = "+", draw(st.sampled_from(["orderable", "list"]))
     elif want in ("container", "list_or_set"):
         op = draw(st.sampled_from(["+", "&", "|", "-"]))
         side = "list" if op == "+" else "list_or_set"
     elif want == "list":
         op, side = "+", "list"
-    elif want == "object":
-        return draw(path(kind, want))
-    else:
+    else:  # orderable, settable, any, cond
         op, side = draw(st.sampled_from(["+", "-"])), draw(st.sampled_from(["orderable", "list"]))
     left = draw(expression(kind, side, depth - 1, dyn=True))
     right = draw(expression(kind, side, depth - 1))
@@ -357,8 +364,7 @@ def binop(draw: st.DrawFn, kind: str, want: str, depth: int) -> Ex:
         types = _t("set", "number") if op == "-" else _t("set")
     else:
         types = ANY
-    if not WANTS[want](types):  # `a - b` of two sets is no number: use `+` of numbers
-        return draw(binop(kind, "number", depth))
+    assert WANTS[want](types), (want, op, types)
     tokens = (*_paren(draw, left, SUM), op, *_paren(draw, right, UNARY))
     return Ex(tokens, types, True, SUM)
 
@@ -394,7 +400,8 @@ def message(draw: st.DrawFn, kind: str) -> tuple[str, ...]:
             parts.append(draw(st.sampled_from(["{{", "}}", "{{}}"])))
         else:
             ex = draw(expression(kind, "any", draw(st.integers(0, 1))))
-            parts.append("{" + " ".join(ex.tokens) + "}")
+            inner = " ".join(ex.tokens)
+            parts.append("{(" + inner + ")}" if inner.startswith("{") else "{" + inner + "}")
     return ("message", draw(string_literal("".join(parts))))
 
 
@@ -443,11 +450,10 @@ def setting(draw: st.DrawFn, key: str, clean: bool) -> tuple[str, ...]:
 @st.composite
 def policy(draw: st.DrawFn, policy_name: str, clean: bool = True) -> tuple[str, ...]:
     keys = ["default", "on_error", "mode", "version", *(f"limit.{n}" for n in Limits.names())]
+    if not clean:
+        keys += ["include", "tools"]
     chosen = draw(st.lists(st.sampled_from(keys), unique=True, max_size=4))
     settings = [draw(setting(k, clean)) for k in chosen]
-    if not clean:
-        settings += draw(st.lists(st.sampled_from(["include", "tools"]), max_size=2).map(list))
-        settings = [s if isinstance(s, tuple) else draw(setting(s, clean)) for s in settings]
     names = draw(st.lists(name_or_keyword, unique=True, max_size=6))
     rules = [draw(rule(n if draw(st.booleans()) else None)) for n in names]
     rules += [draw(rule(None)) for _ in range(draw(st.integers(0, 2)))]
