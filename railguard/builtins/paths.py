@@ -3,18 +3,28 @@
 from __future__ import annotations
 
 import posixpath
+import re
 from typing import Annotated
 
 from railguard.builtins.registry import EvalError, builtin
 
+_DRIVE = re.compile(r"[A-Za-z]:")
+
 
 def normalize(value: str, base: str = "/") -> str:
-    """An absolute, normalized POSIX path: backslashes count as separators, `..` resolved."""
+    """An absolute, normalized path: backslashes count as separators, `..` resolved.
+
+    A Windows drive path keeps its drive (`C:/Windows`), so it is never inside a POSIX root.
+    """
     if "\0" in value:
         raise EvalError("path: the path contains a NUL byte")
     text = value.replace("\\", "/")
-    joined = posixpath.join(base.replace("\\", "/"), text)
-    out = posixpath.normpath(joined)
+    if _DRIVE.match(text):  # `C:/x` or `C:x`: a Windows drive, never inside a POSIX root
+        return text[:2].upper() + posixpath.normpath("/" + text[2:].lstrip("/"))
+    base = base.replace("\\", "/")
+    if _DRIVE.match(base):
+        return normalize(base[:2] + posixpath.join("/" + base[2:], text))
+    out = posixpath.normpath(posixpath.join(base, text))
     if out.startswith("//"):
         out = "/" + out.lstrip("/")
     return out

@@ -67,7 +67,9 @@ def _to_ascii(host: str, value: str) -> str:
     if host.isascii():
         return host
     if not _DEVIATIONS.isdisjoint(host):
-        raise EvalError(f"url: the host of `{value[:80]}` reads differently under IDNA 2003 and 2008")
+        raise EvalError(
+            f"url: the host of `{value[:80]}` reads differently under IDNA 2003 and 2008"
+        )
     try:
         return host.encode("idna").decode("ascii")
     except UnicodeError as exc:

@@ -8,7 +8,7 @@ pydantic and reports every problem with the field it concerns.
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Annotated, Any, ClassVar, Literal
 
 from railguard.policylang.diagnostics import Diagnostic, Severity
@@ -29,8 +29,9 @@ class BaseEvent:
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"kind": self.kind}
+        present = {f.name for f in fields(self)}  # not `__dataclass_fields__`: it lists ClassVars
         for name in ("tool", "args", "content"):
-            if name in self.__dataclass_fields__:
+            if name in present:
                 out[name] = getattr(self, name)
         out["session"] = self.session
         out["context"] = self.context

@@ -191,12 +191,14 @@ def rule_lines(rule: ast.Rule) -> list[tuple[str, int]]:
 class _Line:
     text: str
     anchor: int  # source offset this line prints; comments are placed relative to it
-    leading: list[str] = field(default_factory=list)
+    leading: list[tuple[str, bool]] = field(default_factory=list)  # (comment, blank line before)
     trailing: list[str] = field(default_factory=list)
     blank_before: bool = False
 
 
 class _Formatter:
+    """Blank lines are kept (one at most) above an item, a policy or an own-line comment."""
+
     def __init__(self, module: ast.Module, source: str) -> None:
         self.module = module
         self.source = source
@@ -204,63 +206,70 @@ class _Formatter:
     def run(self) -> str:
         lines: list[_Line] = []
         for i, policy in enumerate(self.module.policies):
-            lines.append(_Line(f"policy {policy.name} {{", policy.span.start, blank_before=i > 0))
-            prev_end: int | None = None
+            start = policy.span.start
+            lines.append(
+                _Line(
+                    f"policy {policy.name} {{",
+                    start,
+                    blank_before=i > 0 or self._blank_above(start),
+                )
+            )
             for item in policy.items:
-                start = item.span.start
-                blank = prev_end is not None and self._blank_between(prev_end, start)
-                if isinstance(item, ast.Setting):
-                    out = [(setting_text(item), start)]
-                else:
-                    out = rule_lines(item)
+                out = (
+                    [(setting_text(item), item.span.start)]
+                    if isinstance(item, ast.Setting)
+                    else rule_lines(item)
+                )
+                blank = self._blank_above(item.span.start)
                 for j, (text, anchor) in enumerate(out):
                     lines.append(_Line(INDENT + text, anchor, blank_before=blank and j == 0))
-                prev_end = item.span.end
             lines.append(_Line("}", max(policy.span.end - 1, policy.span.start)))
         tail = self._place_comments(lines)
         text_lines: list[str] = []
-        for line in lines:
-            if line.blank_before and text_lines:
+
+        def emit(text: str, blank: bool) -> None:
+            if blank and text_lines and text_lines[-1]:
                 text_lines.append("")
-            indent = line.text[: len(line.text) - len(line.text.lstrip())]
-            if line.text == "}":
-                indent = INDENT
-            text_lines.extend(indent + c for c in line.leading)
-            text = line.text
-            if line.trailing:
-                text += "  " + line.trailing[-1]
             text_lines.append(text)
-        if tail:
-            if text_lines:
-                text_lines.append("")
-            text_lines.extend(tail)
+
+        for line in lines:
+            indent = (
+                INDENT
+                if line.text == "}"
+                else line.text[: len(line.text) - len(line.text.lstrip())]
+            )
+            for comment, blank in line.leading:
+                emit(indent + comment, blank)
+            text = line.text + ("  " + line.trailing[-1] if line.trailing else "")
+            emit(text, line.blank_before)
+        for comment, blank in tail:
+            emit(comment, blank)
         return "\n".join(text_lines) + "\n" if text_lines else ""
 
-    def _blank_between(self, start: int, end: int) -> bool:
-        gap = self.source[start:end]
-        return any(not ln.strip() for ln in gap.split("\n")[1:-1])
+    def _blank_above(self, pos: int) -> bool:
+        """Whether the source line above the one holding `pos` is empty."""
+        line_start = self.source.rfind("\n", 0, pos)
+        if line_start <= 0:
+            return False
+        above_start = self.source.rfind("\n", 0, line_start) + 1
+        return not self.source[above_start:line_start].strip()
 
-    def _place_comments(self, lines: list[_Line]) -> list[str]:
-        tail: list[str] = []
+    def _place_comments(self, lines: list[_Line]) -> list[tuple[str, bool]]:
+        tail: list[tuple[str, bool]] = []
         anchors = [ln.anchor for ln in lines]
         for comment in self.module.comments:
             pos = comment.span.start
             line_start = self.source.rfind("\n", 0, pos) + 1
-            own_line = not self.source[line_start:pos].strip()
-            if own_line:
+            if not self.source[line_start:pos].strip():  # a comment on its own line
+                entry = (comment.text, self._blank_above(pos))
                 target = next((ln for ln, a in zip(lines, anchors, strict=True) if a >= pos), None)
-                if target is None:
-                    tail.append(comment.text)
-                else:
-                    target.leading.append(comment.text)
-            else:
-                before = [ln for ln, a in zip(lines, anchors, strict=True) if a <= pos]
-                if not before:
-                    (lines[0].leading if lines else tail).append(comment.text)
-                    continue
-                target = before[-1]
-                if target.trailing:
-                    target.leading.extend(target.trailing)
-                    target.trailing = []
-                target.trailing.append(comment.text)
+                (tail if target is None else target.leading).append(entry)
+                continue
+            before = [ln for ln, a in zip(lines, anchors, strict=True) if a <= pos]
+            if not before:
+                (lines[0].leading if lines else tail).append((comment.text, False))
+                continue
+            target = before[-1]
+            target.leading.extend((t, False) for t in target.trailing)
+            target.trailing = [comment.text]
         return tail

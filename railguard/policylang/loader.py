@@ -89,12 +89,15 @@ def _include_targets(source: Source) -> list[Path]:
     if source.path is None:
         return []
     base = source.path.parent
-    return [
-        (base / s.value).resolve()
-        for p in source.module.policies
-        for s in p.settings
-        if s.name == "include" and isinstance(s.value, str)
-    ]
+    targets = []
+    for p in source.module.policies:
+        for s in p.settings:
+            if s.name == "include" and isinstance(s.value, str):
+                try:
+                    targets.append((base / s.value).resolve())
+                except (OSError, ValueError):  # reported by `_resolve`
+                    continue
+    return targets
 
 
 def _load_file(
@@ -128,9 +131,14 @@ def _resolve(
 ) -> None:
     for policy in source.module.policies:
         for setting in policy.settings:
-            if not isinstance(setting.value, str):
+            if setting.name not in ("include", "tools") or not isinstance(setting.value, str):
                 continue
-            target = (base / setting.value).resolve()
+            try:
+                target = (base / setting.value).resolve()
+            except (OSError, ValueError) as exc:  # a NUL byte, a symlink loop
+                shown = setting.value.replace("\0", "\\0")
+                diags.error("RG213", f"`{shown}` is not a usable path: {exc}", setting.value_span)
+                continue
             if setting.name == "include":
                 if target in stack or target == source.path:
                     diags.error(

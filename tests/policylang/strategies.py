@@ -1,33 +1,42 @@
 """Hypothesis strategies for policy text: valid policies built from the grammar, and garbage.
 
 `policy_files()` draws whole files (one to three policies with settings and rules of every
-effect and kind) in a random but legal layout: extra parentheses, line breaks and comments
-between any two tokens, escapes in strings, trailing commas. With `clean=True` (the
-default) every file also compiles without errors: expressions are built with the static
-types the compiler checks in mind, so only run-time errors remain possible. With
-`clean=False`, settings the compiler would refuse without files (`include`, `tools from`)
-and strict limits appear too; the text still parses.
+effect and kind) in a random but legal layout: redundant parentheses, line breaks and
+comments between any two tokens, escapes in strings, trailing commas. With `clean=True`
+(the default) every file also compiles without errors: expressions are built with the
+static types the compiler checks in mind (see `WANTS`), and every comparison reads the
+event, so only run-time errors remain. With `clean=False`, settings the compiler would
+refuse without files (`include`, `tools from`) and tight limits appear too.
 
-`random_text()`, `token_soup()` and `mutated_policies()` draw inputs the parser must
-survive without raising.
+`random_text`, `token_soup` and `mutated_policies()` draw inputs the parser must survive.
+
+The generators below are plain functions of `draw` over a few cached primitive strategies:
+building strategy objects per call made generation several times slower.
 """
 
 from __future__ import annotations
 
+import functools
+import random
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
 from hypothesis import strategies as st
 
-from railguard.builtins.registry import ANY, registry
+from railguard.builtins.registry import ANY, BuiltinSpec, registry
 from railguard.engine.rules import Limits
 from railguard.policylang.literals import encode_regex
+
+T = TypeVar("T")
+Draw = Any  # hypothesis' draw function
 
 KEYWORDS = (
     "policy default on_error mode version include tools from limit allow deny escalate warn "
     "redact label enforce shadow rule call result input output with when unless message "
     "or and not in matches true false null"
 ).split()
-# Keywords that may follow a rule's target, so a first tool with this name must be quoted.
+# Keywords that can follow a rule's target: a first tool with such a name must be quoted.
 AFTER_TARGET = frozenset(
     "rule allow deny escalate warn redact label default on_error mode version include tools "
     "limit with when unless message".split()
@@ -39,10 +48,12 @@ ROOTS = {
     "input": ("content", "context", "session", "kind"),
     "output": ("content", "context", "session", "kind"),
 }
-OBJECT_ROOTS = frozenset({"args", "content", "context"})  # roots of any type: not `tool`...
-KEYS = ("a", "b", "to", "n", "tags", "items", "x", "in", "true")  # also used by event strategies
+ANY_ROOTS = ("args", "content", "context")  # roots the compiler types as "any"
+KEYS = ("a", "b", "to", "n", "tags", "items", "x", "in", "true")  # event strategies use these
 TOOL_NAMES = ("search", "run_sql", "send_email", "get", "db_read", "db_write", "x1", "call")
-# RE2-valid patterns, each also valid for Python's `re` (for the redaction fast path too).
+GLOBS = ("db_*", "*", "?et", "x*", "*_email", "run-*", "a.b*", "1*", "*l")
+QUOTED_TOOLS = ("a.b", "run sql", "*", "x?", "when", "db_*")
+# RE2-valid patterns that Python's `re` also reads (so some take the fast path).
 PATTERNS = (
     "a",
     "^a",
@@ -62,6 +73,7 @@ PATTERNS = (
     "@acme\\.com$",
     "(a|b)c*",
 )
+FLAGS = ("", "", "i", "s", "m", "is")
 
 # Precedence levels, as in the grammar: or < and < not < comparison < sum < unary < postfix.
 OR, AND, NOT, CMP, SUM, UNARY, POSTFIX = range(1, 8)
@@ -69,7 +81,7 @@ OR, AND, NOT, CMP, SUM, UNARY, POSTFIX = range(1, 8)
 
 @dataclass(frozen=True)
 class Ex:
-    """A generated expression: its tokens, static types (as the compiler sees them),
+    """A generated expression: its tokens, its static types (as the compiler infers them),
     whether it reads the event, and its precedence level."""
 
     tokens: tuple[str, ...]
@@ -82,53 +94,41 @@ def _t(*names: str) -> frozenset[str]:
     return frozenset(names)
 
 
-BOOL = _t("bool")
-# Which static types each "want" accepts: the compiler's checks, from expressions.py.
+BOOL, NUM, STR = _t("bool"), _t("number"), _t("string")
+# What each "want" accepts, mirroring the static checks in railguard/policylang/expressions.py.
 WANTS = {
     "any": lambda t: True,
     "cond": lambda t: True,
-    "orderable": lambda t: bool(t & {"number", "string"}),
-    "container": lambda t: bool(t & {"list", "set", "object", "string"}),
-    "string": lambda t: "string" in t,
-    "number": lambda t: "number" in t,
+    "orderable": lambda t: bool(t & {"number", "string"}),  # `<` and friends
+    "container": lambda t: bool(t & {"list", "set", "object", "string"}),  # right of `in`
+    "string": lambda t: "string" in t,  # left of `matches`
+    "number": lambda t: "number" in t,  # operand of unary `-`
     "list_or_set": lambda t: bool(t & {"list", "set"}),
     "list": lambda t: "list" in t,
     "object": lambda t: "object" in t,
-    "settable": lambda t: not t <= {"list", "set", "object"},
+    "settable": lambda t: not t <= {"list", "set", "object"},  # an item of a set literal
 }
 
 
-def _want_of(types: frozenset[str]) -> str:
-    """The want that generates values for a builtin parameter of these types."""
-    if types == ANY:
-        return "any"
-    if types == _t("string"):
-        return "string"
-    if types == _t("number"):
-        return "number"
-    if types == _t("list"):
-        return "list"
-    if types == _t("object"):
-        return "object"
-    if types == _t("list", "set"):
-        return "list_or_set"
-    if types == _t("string", "list", "set", "object"):
-        return "container"
-    raise AssertionError(f"no generator for parameter types {sorted(types)}")
+# ---- drawing primitives -------------------------------------------------------
 
 
-def _specs(want: str) -> list[object]:
-    return sorted(
-        (
-            s
-            for s in registry().values()
-            if s.kind == "function" and WANTS[want](s.returns) and "regex" not in s.params[0].types
-        ),
-        key=lambda s: s.name,
-    )
+@functools.cache
+def _upto(n: int) -> st.SearchStrategy[int]:
+    return st.integers(0, n)
 
 
-# ---- literals -----------------------------------------------------------------
+def _int(draw: Draw, low: int, high: int) -> int:
+    return low + int(draw(_upto(high - low)))
+
+
+def _pick(draw: Draw, seq: Sequence[T]) -> T:
+    return seq[_int(draw, 0, len(seq) - 1)]
+
+
+def _chance(draw: Draw, one_in: int) -> bool:
+    return _int(draw, 0, one_in - 1) == 0
+
 
 _TEXT = st.text(
     st.one_of(
@@ -137,70 +137,76 @@ _TEXT = st.text(
     ),
     max_size=8,
 )
+_ESCAPES = {'"': '\\"', "\\": "\\\\", "\n": "\\n", "\t": "\\t", "\r": "\\r", "\0": "\\0"}
 
 
-@st.composite
-def string_literal(draw: st.DrawFn, value: str | None = None) -> str:
-    """A `"..."` token for `value`, with each character written plainly or as an escape."""
+def _string(draw: Draw, value: str | None = None) -> str:
+    """A `"..."` token for `value`: plain, with every named escape, or with `\\u{...}`."""
     if value is None:
         value = draw(_TEXT)
+    style = _int(draw, 0, 3)
     out = []
-    for ch in value:
-        named = {'"': '\\"', "\\": "\\\\", "\n": "\\n", "\t": "\\t", "\r": "\\r", "\0": "\\0"}
-        if ch in named and (ch in '"\\\n' or draw(st.booleans())):
-            out.append(named[ch])
-        elif ch < " " or ch == "\x7f" or draw(st.integers(0, 9)) == 0:
-            out.append("\\u{" + draw(st.sampled_from(["%x", "%X", "%04x"])) % ord(ch) + "}")
+    for i, ch in enumerate(value):
+        if style == 3 and (i % 2 or not ch.isalnum()):
+            out.append(f"\\u{{{ord(ch):x}}}" if i % 3 else f"\\u{{{ord(ch):04X}}}")
+        elif ch in _ESCAPES and (ch in '"\\\n' or style == 1):
+            out.append(_ESCAPES[ch])
+        elif ch < " " or ch == "\x7f":
+            out.append(f"\\u{{{ord(ch):x}}}")
         else:
             out.append(ch)
     return '"' + "".join(out) + '"'
 
 
-number_literal = st.one_of(
-    st.integers(0, 10**6).map(str),
-    st.sampled_from(["0", "1", "2", "10", "0.5", "1.5", "1e3", "2.5E-1", "007", "1e+2"]),
-    st.floats(0, 1e9).map(lambda f: repr(abs(f))),
-)
-regex_literal = st.builds(
-    encode_regex, st.sampled_from(PATTERNS), st.sampled_from(["", "", "i", "s", "m", "is"])
-)
+_NUMBERS = ("0", "1", "2", "10", "0.5", "1.5", "1e3", "2.5E-1", "007", "1e+2", "3.0")
+_FLOAT = st.floats(0, 1e9)
+
+
+def _number(draw: Draw) -> str:
+    choice = _int(draw, 0, 2)
+    if choice == 0:
+        return _pick(draw, _NUMBERS)
+    if choice == 1:
+        return str(_int(draw, 0, 10**6))
+    return repr(abs(draw(_FLOAT)))
+
+
+def _regex(draw: Draw) -> str:
+    return encode_regex(_pick(draw, PATTERNS), _pick(draw, FLAGS))
 
 
 # ---- expressions --------------------------------------------------------------
 
 
-def _paren(draw: st.DrawFn, ex: Ex, minimum: int) -> tuple[str, ...]:
-    """The tokens of `ex` in a slot needing precedence `minimum`; sometimes extra parens."""
-    if ex.prec < minimum or draw(st.integers(0, 7)) == 0:
+def _paren(draw: Draw, ex: Ex, minimum: int) -> tuple[str, ...]:
+    """The tokens of `ex` in a slot that needs precedence `minimum`; sometimes extra parens."""
+    if ex.prec < minimum or _chance(draw, 8):
         return ("(", *ex.tokens, ")")
     return ex.tokens
 
 
-@st.composite
-def path(draw: st.DrawFn, kind: str, want: str) -> Ex:
+def _path(draw: Draw, kind: str, want: str) -> Ex:
     roots = ROOTS[kind]
-    root = draw(st.sampled_from(roots))
+    root = _pick(draw, roots)
     steps: list[str] = []
-    for _ in range(draw(st.integers(0, 3))):
-        step = draw(st.integers(0, 5))
+    for _ in range(_int(draw, 0, 3)):
+        step = _int(draw, 0, 5)
         if step <= 2:
-            steps += [".", draw(st.sampled_from((*KEYS, "when", "not", "call")))]
+            steps += [".", _pick(draw, (*KEYS, "when", "not", "call"))]
         elif step == 3:
-            steps += ["[", str(draw(st.integers(0, 3))), "]"]
+            steps += ["[", _pick(draw, ("0", "1", "2", "-1", "1.0", "true")), "]"]
         elif step == 4:
-            steps += ["[", draw(string_literal(draw(st.sampled_from(KEYS)))), "]"]
+            steps += ["[", _string(draw, _pick(draw, KEYS)), "]"]
         else:
-            index = draw(path(kind, "any"))
-            steps += ["[", *index.tokens, "]"]
-    types = {"tool": _t("string"), "kind": _t("string"), "session": _t("string", "null")}
-    t = ANY if steps or root in OBJECT_ROOTS else types[root]
-    if not WANTS[want](t):
-        root, t = draw(st.sampled_from(sorted(OBJECT_ROOTS & set(roots)))), ANY
-    return Ex((root, *steps), t, True, POSTFIX)
+            steps += ["[", *_path(draw, kind, "any").tokens, "]"]
+    root_types = {"tool": STR, "kind": STR, "session": _t("string", "null")}
+    types = ANY if steps or root in ANY_ROOTS else root_types[root]
+    if not WANTS[want](types):
+        root, types = _pick(draw, [r for r in roots if r in ANY_ROOTS]), ANY
+    return Ex((root, *steps), types, True, POSTFIX)
 
 
-@st.composite
-def literal(draw: st.DrawFn, kind: str, want: str, depth: int) -> Ex:
+def _literal(draw: Draw, kind: str, want: str, depth: int) -> Ex:
     options = []
     if want in ("any", "cond", "orderable", "container", "string", "settable"):
         options.append("string")
@@ -213,252 +219,294 @@ def literal(draw: st.DrawFn, kind: str, want: str, depth: int) -> Ex:
     if want in ("any", "container", "list_or_set"):
         options.append("set")
     if not options:
-        return draw(path(kind, want))
-    choice = draw(st.sampled_from(options))
+        return _path(draw, kind, want)
+    choice = _pick(draw, options)
     if choice == "string":
-        return Ex((draw(string_literal()),), _t("string"), False, POSTFIX)
+        return Ex((_string(draw),), STR, False, POSTFIX)
     if choice == "number":
-        if draw(st.integers(0, 4)) == 0:
-            return Ex(("-", draw(number_literal)), _t("number"), False, UNARY)
-        return Ex((draw(number_literal),), _t("number"), False, POSTFIX)
+        if _chance(draw, 5):
+            return Ex(("-", _number(draw)), NUM, False, UNARY)
+        return Ex((_number(draw),), NUM, False, POSTFIX)
     if choice in ("true", "false", "null"):
         return Ex((choice,), _t("null") if choice == "null" else BOOL, False, POSTFIX)
     item_want = "any" if choice == "list" else "settable"
-    items = draw(st.lists(expression(kind, item_want, depth - 1), max_size=3))
+    items = [_expression(draw, kind, item_want, depth - 1) for _ in range(_int(draw, 0, 3))]
     body: list[str] = []
     for i, item in enumerate(items):
         body += [*([","] if i else []), *item.tokens]
-    if items and draw(st.booleans()):
+    if items and _chance(draw, 3):
         body.append(",")
-    dyn = any(i.dyn for i in items)
-    bracket = ("[", "]") if choice == "list" else ("{", "}")
-    return Ex((bracket[0], *body, bracket[1]), _t(choice), dyn, POSTFIX)
+    open_, close = ("[", "]") if choice == "list" else ("{", "}")
+    return Ex((open_, *body, close), _t(choice), any(i.dyn for i in items), POSTFIX)
 
 
-@st.composite
-def builtin_call(draw: st.DrawFn, kind: str, want: str, depth: int) -> Ex | None:
+def _want_of(types: frozenset[str]) -> str:
+    """The want that generates arguments for a builtin parameter of these types."""
+    table = {
+        ANY: "any",
+        STR: "string",
+        NUM: "number",
+        _t("list"): "list",
+        _t("object"): "object",
+        _t("list", "set"): "list_or_set",
+        _t("string", "list", "set", "object"): "container",
+    }
+    return table[types]
+
+
+@functools.cache
+def _specs(want: str) -> tuple[BuiltinSpec, ...]:
+    """Condition builtins whose result fits `want` (their first argument is never a regex)."""
+    return tuple(
+        sorted(
+            (s for s in registry().values() if s.kind == "function" and WANTS[want](s.returns)),
+            key=lambda s: s.name,
+        )
+    )
+
+
+def _argument(draw: Draw, kind: str, types: frozenset[str], depth: int, dyn: bool) -> Ex:
+    if types == _t("regex"):
+        if _chance(draw, 2):
+            return Ex((_regex(draw),), _t("regex"), False, POSTFIX)
+        return Ex((_string(draw, _pick(draw, PATTERNS)),), STR, False, POSTFIX)
+    return _expression(draw, kind, _want_of(types), depth - 1, dyn=dyn)
+
+
+def _call(draw: Draw, kind: str, want: str, depth: int) -> Ex:
     specs = _specs(want)
     if not specs:
-        return None
-    spec = draw(st.sampled_from(specs))
+        return _path(draw, kind, want)
+    spec = _pick(draw, specs)
     params = list(spec.params)
     # Positional arguments first (at least the first, which reads the event), then the
-    # rest named, in any order; optional parameters may be left out.
-    n_positional = draw(st.integers(1, len(params)))
-    named = params[n_positional:]
-    named = [p for p in named if p.required or draw(st.booleans())]
-    named = draw(st.permutations(named)) if named else []
+    # rest by name in any order; an optional parameter may be left out.
+    n_positional = _int(draw, 1, len(params))
+    named = [p for p in params[n_positional:] if p.required or _chance(draw, 2)]
+    named = draw(st.permutations(named)) if len(named) > 1 else named
     tokens: list[str] = []
     for i, p in enumerate([*params[:n_positional], *named]):
         if i:
             tokens.append(",")
         if i >= n_positional:
             tokens += [p.name, ":"]
-        tokens += draw(argument(kind, p.types, depth, first=i == 0)).tokens
-    if draw(st.integers(0, 5)) == 0:
+        tokens += _argument(draw, kind, p.types, depth, dyn=i == 0).tokens
+    if _chance(draw, 6):
         tokens.append(",")
-    name = spec.name.split(".")
-    func = [name[0], *(t for part in name[1:] for t in (".", part))]
+    head, *rest = spec.name.split(".")
+    func = [head, *(t for part in rest for t in (".", part))]
     return Ex((*func, "(", *tokens, ")"), spec.returns, True, POSTFIX)
 
 
-@st.composite
-def argument(draw: st.DrawFn, kind: str, types: frozenset[str], depth: int, first: bool) -> Ex:
-    if types == _t("regex"):
-        if draw(st.booleans()):
-            return Ex((draw(regex_literal),), _t("regex"), False, POSTFIX)
-        pattern = draw(st.sampled_from(PATTERNS))
-        return Ex((draw(string_literal(pattern)),), _t("string"), False, POSTFIX)
-    return draw(expression(kind, _want_of(types), depth - 1, dyn=first))
-
-
-@st.composite
-def expression(
-    draw: st.DrawFn, kind: str, want: str = "cond", depth: int = 3, dyn: bool = False
-) -> Ex:
-    """An expression valid in a `kind` rule whose static type fits `want`.
-
-    `dyn` asks for one that reads the event (so the compiler cannot fold it and find an
-    error that only a constant could have).
-    """
-    choices = ["path"] if dyn else ["path", "literal"]
-    if depth > 0:
-        choices += ["call", "binop"]
-        if WANTS[want](_t("number")):
-            choices.append("neg")
-        if WANTS[want](BOOL):
-            choices += ["compare", "order", "in", "matches", "not", "boolop", "call"]
-    choice = draw(st.sampled_from(choices))
-    if choice == "path":
-        return draw(path(kind, want))
-    if choice == "literal":
-        return draw(literal(kind, want, depth))
-    if choice == "call":
-        call = draw(builtin_call(kind, want, depth))
-        return call if call is not None else draw(path(kind, want))
-    if choice == "neg":
-        inner = draw(expression(kind, "number", depth - 1, dyn=True))
-        return Ex(("-", *_paren(draw, inner, UNARY)), _t("number"), True, UNARY)
-    if choice == "binop":
-        return draw(binop(kind, want, depth))
-    if choice == "not":
-        inner = draw(expression(kind, "cond", depth - 1, dyn=dyn))
-        return Ex(("not", *_paren(draw, inner, NOT)), BOOL, inner.dyn, NOT)
-    if choice == "boolop":
-        op = draw(st.sampled_from(["and", "or"]))
-        level = AND if op == "and" else OR
-        parts = draw(st.lists(expression(kind, "cond", depth - 1), min_size=2, max_size=3))
-        if dyn:
-            parts[0] = draw(expression(kind, "cond", depth - 1, dyn=True))
-        tokens: list[str] = []
-        for i, p in enumerate(parts):
-            tokens += [*([op] if i else []), *_paren(draw, p, level + 1)]
-        return Ex(tuple(tokens), BOOL, any(p.dyn for p in parts), level)
-    # comparisons: the left side reads the event, so no comparison folds to a constant
-    if choice == "compare":
-        op = draw(st.sampled_from(["==", "!="]))
-        left = draw(expression(kind, "any", depth - 1, dyn=True))
-        right = draw(expression(kind, "any", depth - 1))
-    elif choice == "order":
-        op = draw(st.sampled_from(["<", "<=", ">", ">="]))
-        left = draw(expression(kind, "orderable", depth - 1, dyn=True))
-        right = draw(expression(kind, "orderable", depth - 1))
-    elif choice == "in":
-        op = draw(st.sampled_from(["in", "not in"]))
-        if draw(st.booleans()):
-            left = draw(expression(kind, "any", depth - 1, dyn=True))
-            right = draw(expression(kind, "container", depth - 1))
-        else:
-            left = draw(literal(kind, "settable", depth - 1))
-            right = draw(expression(kind, "container", depth - 1, dyn=True))
-    else:
-        op = "matches"
-        left = draw(expression(kind, "string", depth - 1, dyn=True))
-        right = draw(argument(kind, _t("regex"), depth, first=False))
-    tokens = (*_paren(draw, left, SUM), *op.split(), *_paren(draw, right, SUM))
-    return Ex(tokens, BOOL, True, CMP)
-
-
-@st.composite
-def binop(draw: st.DrawFn, kind: str, want: str, depth: int) -> Ex:
+def _binop(draw: Draw, kind: str, want: str, depth: int) -> Ex:
     """`a OP b` whose static type (by the compiler's rule) fits `want`."""
     if want == "object":
-        return draw(path(kind, want))
+        return _path(draw, kind, want)
     if want == "number":
-        op, side = draw(st.sampled_from(["+", "-"])), "number"
+        op, side = _pick(draw, "+-"), "number"
     elif want == "string":
-        op, side = "+", draw(st.sampled_from(["orderable", "list"]))
+        op, side = "+", _pick(draw, ("orderable", "list"))
     elif want in ("container", "list_or_set"):
-        op = draw(st.sampled_from(["+", "&", "|", "-"]))
+        op = _pick(draw, "+&|-")
         side = "list" if op == "+" else "list_or_set"
     elif want == "list":
         op, side = "+", "list"
     else:  # orderable, settable, any, cond
-        op, side = draw(st.sampled_from(["+", "-"])), draw(st.sampled_from(["orderable", "list"]))
-    left = draw(expression(kind, side, depth - 1, dyn=True))
-    right = draw(expression(kind, side, depth - 1))
-    num = _t("number")
-    if op == "-" and left.types <= num and right.types <= num:
-        types = num
-    elif op in "-&|" and not (left.types <= num or right.types <= num):
+        op, side = _pick(draw, "+-"), _pick(draw, ("orderable", "list"))
+    left = _expression(draw, kind, side, depth - 1, dyn=True)
+    right = _expression(draw, kind, side, depth - 1)
+    if op == "-" and left.types <= NUM and right.types <= NUM:
+        types = NUM
+    elif op in "-&|" and not (left.types <= NUM or right.types <= NUM):
         types = _t("set", "number") if op == "-" else _t("set")
     else:
         types = ANY
     assert WANTS[want](types), (want, op, types)
-    tokens = (*_paren(draw, left, SUM), op, *_paren(draw, right, UNARY))
-    return Ex(tokens, types, True, SUM)
+    return Ex((*_paren(draw, left, SUM), op, *_paren(draw, right, UNARY)), types, True, SUM)
+
+
+def _comparison(draw: Draw, kind: str, choice: str, depth: int) -> Ex:
+    """A comparison that reads the event on at least one side, so it never folds."""
+    if choice == "compare":
+        op = _pick(draw, ("==", "!="))
+        left = _expression(draw, kind, "any", depth - 1, dyn=True)
+        right = _expression(draw, kind, "any", depth - 1)
+    elif choice == "order":
+        op = _pick(draw, ("<", "<=", ">", ">="))
+        left = _expression(draw, kind, "orderable", depth - 1, dyn=True)
+        right = _expression(draw, kind, "orderable", depth - 1)
+    elif choice == "in":
+        op = _pick(draw, ("in", "not in"))
+        if _chance(draw, 2):
+            left = _expression(draw, kind, "any", depth - 1, dyn=True)
+            right = _expression(draw, kind, "container", depth - 1)
+        else:
+            left = _literal(draw, kind, "settable", depth - 1)
+            right = _expression(draw, kind, "container", depth - 1, dyn=True)
+    else:
+        op = "matches"
+        left = _expression(draw, kind, "string", depth - 1, dyn=True)
+        right = _argument(draw, kind, _t("regex"), depth, dyn=False)
+    return Ex((*_paren(draw, left, SUM), *op.split(), *_paren(draw, right, SUM)), BOOL, True, CMP)
+
+
+def _expression(draw: Draw, kind: str, want: str, depth: int, dyn: bool = False) -> Ex:
+    choices = ["path"] if dyn else ["path", "literal"]
+    if depth > 0:
+        choices += ["call", "binop"]
+        if WANTS[want](NUM):
+            choices.append("neg")
+        if WANTS[want](BOOL):
+            choices += ["compare", "order", "in", "matches", "not", "boolop", "call"]
+    choice = _pick(draw, choices)
+    if choice == "path":
+        return _path(draw, kind, want)
+    if choice == "literal":
+        return _literal(draw, kind, want, depth)
+    if choice == "call":
+        return _call(draw, kind, want, depth)
+    if choice == "binop":
+        return _binop(draw, kind, want, depth)
+    if choice == "neg":
+        inner = _expression(draw, kind, "number", depth - 1, dyn=True)
+        return Ex(("-", *_paren(draw, inner, UNARY)), NUM, True, UNARY)
+    if choice == "not":
+        inner = _expression(draw, kind, "cond", depth - 1, dyn=dyn)
+        return Ex(("not", *_paren(draw, inner, NOT)), BOOL, inner.dyn, NOT)
+    if choice == "boolop":
+        op = _pick(draw, ("and", "or"))
+        level = AND if op == "and" else OR
+        parts = [_expression(draw, kind, "cond", depth - 1, dyn=dyn and i == 0) for i in range(2)]
+        parts += [_expression(draw, kind, "cond", depth - 1) for _ in range(_int(draw, 0, 1))]
+        tokens: list[str] = []
+        for i, p in enumerate(parts):
+            tokens += [*([op] if i else []), *_paren(draw, p, level + 1)]
+        return Ex(tuple(tokens), BOOL, any(p.dyn for p in parts), level)
+    return _comparison(draw, kind, choice, depth)
+
+
+@st.composite
+def expressions(draw: Draw, kind: str = "call", want: str = "cond", depth: int = 3) -> Ex:
+    """An expression valid in a `kind` rule whose static type fits `want`."""
+    return _expression(draw, kind, want, depth)
 
 
 # ---- rules, settings, policies ------------------------------------------------
 
-name = st.from_regex(r"[a-z_][a-z0-9_]{0,7}", fullmatch=True)
-name_or_keyword = st.one_of(name, name, name, st.sampled_from(KEYWORDS))
+_NAME = st.from_regex(r"[a-z_][a-z0-9_]{0,7}", fullmatch=True)
 
 
-@st.composite
-def tool_pattern(draw: st.DrawFn, first: bool) -> str:
-    choice = draw(st.integers(0, 9))
+def _name(draw: Draw) -> str:
+    return _pick(draw, KEYWORDS) if _chance(draw, 4) else str(draw(_NAME))
+
+
+def _tool(draw: Draw, first: bool) -> str:
+    choice = _int(draw, 0, 9)
     if choice <= 4:
-        tool = draw(st.sampled_from(TOOL_NAMES))
-        return draw(string_literal(tool)) if first and tool in AFTER_TARGET else tool
-    if choice <= 6:
-        return draw(st.sampled_from(["db_*", "*", "?et", "x*", "*_email", "run-*", "a.b*", "1*"]))
-    if choice <= 8:
-        return draw(string_literal(draw(st.sampled_from(["a.b", "run sql", "*", "x?", "when"]))))
-    keyword = draw(st.sampled_from(KEYWORDS))
-    return draw(string_literal(keyword)) if first and keyword in AFTER_TARGET else keyword
+        tool = _pick(draw, TOOL_NAMES)
+    elif choice <= 6:
+        return _pick(draw, GLOBS)
+    elif choice <= 8:
+        return _string(draw, _pick(draw, QUOTED_TOOLS))
+    else:
+        tool = _pick(draw, KEYWORDS)
+    return _string(draw, tool) if first and tool in AFTER_TARGET else tool
 
 
-@st.composite
-def message(draw: st.DrawFn, kind: str) -> tuple[str, ...]:
+def _message(draw: Draw, kind: str) -> tuple[str, ...]:
+    """`message "..."` with text, `{{`/`}}` escapes and `{expression}` interpolations."""
     parts = []
-    for _ in range(draw(st.integers(0, 4))):
-        piece = draw(st.integers(0, 5))
+    for _ in range(_int(draw, 0, 4)):
+        piece = _int(draw, 0, 5)
         if piece <= 1:
             parts.append(draw(_TEXT).replace("{", "").replace("}", ""))
         elif piece == 2:
-            parts.append(draw(st.sampled_from(["{{", "}}", "{{}}"])))
+            parts.append(_pick(draw, ("{{", "}}", "{{}}")))
         else:
-            ex = draw(expression(kind, "any", draw(st.integers(0, 1))))
-            inner = " ".join(ex.tokens)
+            inner = " ".join(_expression(draw, kind, "any", _int(draw, 0, 1)).tokens)
             parts.append("{(" + inner + ")}" if inner.startswith("{") else "{" + inner + "}")
-    return ("message", draw(string_literal("".join(parts))))
+    return ("message", _string(draw, "".join(parts)))
 
 
-@st.composite
-def rule(draw: st.DrawFn, rule_name: str | None) -> tuple[str, ...]:
-    effect = draw(st.sampled_from(["allow", "allow", "deny", "escalate", "warn", "redact", "label"]))
-    kind = draw(st.sampled_from(["call", "call", *KINDS]))
+def _rule(draw: Draw, rule_name: str | None) -> tuple[str, ...]:
+    effect = _pick(draw, ("allow", "allow", "deny", "escalate", "warn", "redact", "label"))
+    kind = _pick(draw, ("call", "call", *KINDS))
     tokens: list[str] = ["rule", rule_name, ":"] if rule_name else []
-    tokens += ["label", draw(name_or_keyword)] if effect == "label" else [effect]
+    tokens += ["label", _name(draw)] if effect == "label" else [effect]
     tokens.append(kind)
-    if kind in ("call", "result") and draw(st.integers(0, 3)):
-        for i in range(draw(st.integers(1, 3))):
-            tokens += [*([","] if i else []), draw(tool_pattern(first=i == 0))]
+    if kind in ("call", "result") and not _chance(draw, 4):
+        for i in range(_int(draw, 1, 3)):
+            tokens += [*([","] if i else []), _tool(draw, first=i == 0)]
     if effect == "redact":
-        pattern = draw(regex_literal)
-        args = [pattern] if draw(st.booleans()) else ["pattern", ":", pattern]
-        if draw(st.booleans()):
-            args += [",", "replacement", ":", draw(string_literal())]
+        pattern = _regex(draw)
+        args = [pattern] if _chance(draw, 2) else ["pattern", ":", pattern]
+        if _chance(draw, 2):
+            args += [",", "replacement", ":", _string(draw)]
         tokens += ["with", "redact", ".", "pattern", "(", *args, ")"]
-    for _ in range(draw(st.integers(0, 3))):
-        cond = draw(expression(kind, "cond", draw(st.integers(0, 3))))
-        tokens += [draw(st.sampled_from(["when", "unless"])), *cond.tokens]
-    if draw(st.booleans()):
-        tokens += draw(message(kind))
+    for _ in range(_int(draw, 0, 3)):
+        cond = _expression(draw, kind, "cond", _int(draw, 0, 3))
+        tokens += [_pick(draw, ("when", "unless")), *cond.tokens]
+    if _chance(draw, 2):
+        tokens += _message(draw, kind)
     return tuple(tokens)
 
 
-@st.composite
-def setting(draw: st.DrawFn, key: str, clean: bool) -> tuple[str, ...]:
+def _setting(draw: Draw, key: str, clean: bool) -> tuple[str, ...]:
     if key == "default":
-        return ("default", draw(st.sampled_from(["allow", "deny"])))
+        return ("default", _pick(draw, ("allow", "deny")))
     if key == "on_error":
-        return ("on_error", draw(st.sampled_from(["deny", "allow"])))
+        return ("on_error", _pick(draw, ("deny", "allow")))
     if key == "mode":
-        return ("mode", draw(st.sampled_from(["enforce", "shadow"])))
+        return ("mode", _pick(draw, ("enforce", "shadow")))
     if key == "version":
-        return ("version", draw(string_literal()))
+        return ("version", _string(draw))
     if key in ("include", "tools"):
-        value = draw(string_literal(draw(st.sampled_from(["a.rail", "../x/tools.json", "é"]))))
+        value = _string(draw, _pick(draw, ("a.rail", "../x/tools.json", "é")))
         return ("include", value) if key == "include" else ("tools", "from", value)
     limit = key.removeprefix("limit.")
     low = getattr(Limits(), limit) if clean else 1  # a clean policy never tightens a limit
-    return ("limit", limit, str(draw(st.integers(low, 10 * low))))
+    return ("limit", limit, str(_int(draw, low, 10 * low)))
 
 
-@st.composite
-def policy(draw: st.DrawFn, policy_name: str, clean: bool = True) -> tuple[str, ...]:
-    keys = ["default", "on_error", "mode", "version", *(f"limit.{n}" for n in Limits.names())]
-    if not clean:
-        keys += ["include", "tools"]
-    chosen = draw(st.lists(st.sampled_from(keys), unique=True, max_size=4))
-    settings = [draw(setting(k, clean)) for k in chosen]
-    names = draw(st.lists(name_or_keyword, unique=True, max_size=6))
-    rules = [draw(rule(n if draw(st.booleans()) else None)) for n in names]
-    rules += [draw(rule(None)) for _ in range(draw(st.integers(0, 2)))]
+_SETTING_KEYS = ("default", "on_error", "mode", "version", *(f"limit.{n}" for n in Limits.names()))
+
+
+def _policy(draw: Draw, policy_name: str, clean: bool) -> tuple[str, ...]:
+    keys = _SETTING_KEYS if clean else (*_SETTING_KEYS, "include", "tools")
+    chosen = {_pick(draw, keys) for _ in range(_int(draw, 0, 4))}
+    settings = [_setting(draw, k, clean) for k in sorted(chosen)]
+    names = {_name(draw) for _ in range(_int(draw, 0, 5))}
+    rules = [_rule(draw, n if _chance(draw, 2) else None) for n in sorted(names)]
+    rules += [_rule(draw, None) for _ in range(_int(draw, 0, 2))]
     items = draw(st.permutations([*settings, *rules]))
     return ("policy", policy_name, "{", *(t for item in items for t in item), "}")
+
+
+_COMMENTS = ("#", "# note", "#{ not a } string", '# "quoted', "# \u2028 \x0b\r", "#é # #")
+_SEPARATORS = ("\n  ", "\n\n  ", "\n", "  ", "\t", "\r\n", "\f ")
+_SEED = st.integers(0, 2**32)
+
+
+def _layout(draw: Draw, tokens: Sequence[str]) -> str:
+    """Join tokens with whitespace: mostly a space, often a line break, sometimes a comment.
+
+    One seed picks every separator, which keeps generation fast; shrinking still works on
+    the tokens.
+    """
+    rnd = random.Random(draw(_SEED))
+    density = rnd.choice([0, 4, 10])  # percent of separators that hold a comment
+    out = []
+    for i, tok in enumerate(tokens):
+        if i:
+            roll = rnd.randrange(100)
+            if roll < density:
+                out.append(rnd.choice(["", "  "]) + rnd.choice(_COMMENTS) + "\n  ")
+            elif roll < 30:
+                out.append(rnd.choice(_SEPARATORS))
+            else:
+                out.append(" ")
+        out.append(tok)
+    return "".join(out)
 
 
 _COMMENT = st.text(
@@ -468,35 +516,20 @@ _COMMENT = st.text(
 
 
 @st.composite
-def separator(draw: st.DrawFn) -> str:
-    """The text between two tokens: whitespace, often a line break, sometimes a comment."""
-    choice = draw(st.integers(0, 29))
-    if choice < 18:
-        return " "
-    if choice < 25:
-        return draw(st.sampled_from(["\n  ", "\n\n  ", "\n", "  ", "\t", "\r\n", "\f "]))
-    return draw(st.sampled_from(["", "  "])) + draw(_COMMENT) + "\n" + draw(st.sampled_from(["", "  "]))
+def policy_files(draw: Draw, clean: bool = True) -> str:
+    """A policy file: one to three policies with distinct names, laid out at random."""
+    names = {_name(draw) for _ in range(_int(draw, 1, 3))}
+    tokens = [t for n in sorted(names) for t in _policy(draw, n, clean)]
+    comments = [draw(_COMMENT) for _ in range(_int(draw, 0, 2))]
+    split = _int(draw, 0, len(comments))
+    before = "".join(c + "\n" for c in comments[:split])
+    after = "".join(c + "\n" for c in comments[split:])
+    return before + _layout(draw, tokens) + "\n" + after
 
 
 @st.composite
-def layout(draw: st.DrawFn, tokens: tuple[str, ...]) -> str:
-    out = []
-    for i, tok in enumerate(tokens):
-        if i:
-            out.append(draw(separator()))
-        out.append(tok)
-    return "".join(out)
-
-
-@st.composite
-def policy_files(draw: st.DrawFn, clean: bool = True) -> str:
-    """A policy file: one to three policies with unique names, laid out at random."""
-    names = draw(st.lists(name_or_keyword, min_size=1, max_size=3, unique=True))
-    tokens = [t for n in names for t in draw(policy(n, clean))]
-    text = draw(layout(tuple(tokens)))
-    before = draw(st.lists(_COMMENT, max_size=2))
-    after = draw(st.lists(_COMMENT, max_size=2))
-    return "".join(c + "\n" for c in before) + text + "\n" + "".join(c + "\n" for c in after)
+def string_literals(draw: Draw) -> str:
+    return _string(draw)
 
 
 # ---- garbage ------------------------------------------------------------------
@@ -511,15 +544,16 @@ random_text = st.text(
 )
 PUNCTUATION = ("{", "}", "(", ")", "[", "]", ",", ":", ".", "==", "!=", "<=", ">=", "<", ">")
 PUNCTUATION += ("+", "&", "|", "-", "*", "?", "=", "!", "\\", "/", "@", "#", "\n", '"')
+_ODD = ('"', '"abc', '"\\q"', '"\\u{110000}"', "/", "/a", "/(?=x)/", "1e999", "db_*", "a?")
+_ODD += ("-1", "# c\n", "args.a", "redact.pattern(", "{{", "}}", "\\u{41}", "\x00", "\u2028")
 _SOUP_ATOMS = st.one_of(
     st.sampled_from(KEYWORDS),
     st.sampled_from(PUNCTUATION),
-    name,
-    number_literal,
-    st.sampled_from(['"', '"abc', '"\\q"', '"\\u{110000}"', "/", "/a", "/(?=x)/", "1e999"]),
-    string_literal(),
-    regex_literal,
-    st.sampled_from(["db_*", "*", "a?", "-1", "# c\n", "args.a", "redact.pattern("]),
+    _NAME,
+    st.sampled_from(_NUMBERS),
+    st.sampled_from(_ODD),
+    string_literals(),
+    st.builds(encode_regex, st.sampled_from(PATTERNS), st.sampled_from(FLAGS)),
 )
 token_soup = st.lists(
     st.tuples(_SOUP_ATOMS, st.sampled_from(["", " ", "\n", "  "])), max_size=60
@@ -527,13 +561,13 @@ token_soup = st.lists(
 
 
 @st.composite
-def mutated_policies(draw: st.DrawFn) -> str:
+def mutated_policies(draw: Draw) -> str:
     """A valid policy file after a few random deletions, insertions and duplications."""
-    text = draw(policy_files(clean=draw(st.booleans())))
-    for _ in range(draw(st.integers(1, 4))):
-        i = draw(st.integers(0, len(text)))
-        j = draw(st.integers(i, min(len(text), i + 12)))
-        edit = draw(st.integers(0, 3))
+    text = draw(policy_files(clean=_chance(draw, 2)))
+    for _ in range(_int(draw, 1, 4)):
+        i = _int(draw, 0, len(text))
+        j = _int(draw, i, min(len(text), i + 12))
+        edit = _int(draw, 0, 3)
         if edit == 0:
             text = text[:i] + text[j:]
         elif edit == 1:
