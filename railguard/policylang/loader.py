@@ -95,7 +95,7 @@ def _include_targets(source: Source) -> list[Path]:
             if s.name == "include" and isinstance(s.value, str):
                 try:
                     targets.append((base / s.value).resolve())
-                except (OSError, ValueError):  # reported by `_resolve`
+                except (OSError, ValueError, RuntimeError):  # reported by `_resolve`
                     continue
     return targets
 
@@ -135,7 +135,7 @@ def _resolve(
                 continue
             try:
                 target = (base / setting.value).resolve()
-            except (OSError, ValueError) as exc:  # a NUL byte, a symlink loop
+            except (OSError, ValueError, RuntimeError) as exc:  # a NUL byte, a symlink loop
                 shown = setting.value.replace("\0", "\\0")
                 diags.error("RG213", f"`{shown}` is not a usable path: {exc}", setting.value_span)
                 continue
