@@ -20,8 +20,8 @@ test: $(STAMP)
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)
-	$(BIN)/ruff check railguard tests bench examples
-	$(BIN)/ruff format --check railguard tests bench examples
+	$(BIN)/ruff check railguard tests bench examples policies
+	$(BIN)/ruff format --check railguard tests bench examples policies
 	$(BIN)/mypy railguard
 
 check: test lint

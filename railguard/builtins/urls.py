@@ -4,14 +4,16 @@ Parsing follows the WHATWG URL rules where Python's `urllib` is laxer, because a
 picks the URL: leading and trailing spaces and control characters are stripped, tabs and
 newlines inside removed, a backslash counts as a slash in http(s) URLs, the host is
 percent-decoded, lower-cased, stripped of a trailing dot and converted to IDNA (punycode),
-and an IPv4 address in any form a browser accepts (`2130706433`, `0x7f.1`, `0177.0.0.1`)
-is written in dotted decimal. A host that a browser refuses (a control character, space or
-`%` after decoding, a malformed IPv4 address) or reads differently from Python's IDNA 2003
-codec (`ß`, `ς`, zero-width joiners) is an error, so the rule fails closed.
+an IPv4 address in any form a browser accepts (`2130706433`, `0x7f.1`, `0177.0.0.1`) is
+written in dotted decimal and an IPv6 address in its shortest form (`[::1]`). A host that
+a browser refuses (a control character, space or `%` after decoding, a malformed IP
+address, an IPv6 zone id) or that reads differently under Python's IDNA 2003 codec and a
+browser's IDNA 2008 (`ß`, `ς`, zero-width joiners) is an error, so the rule fails closed.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from typing import Annotated, Any
 from urllib.parse import unquote, urlsplit
@@ -47,7 +49,7 @@ def _split(value: str) -> tuple[str, str | None]:
     if not host:
         return scheme, None
     if host.startswith("["):
-        return scheme, host
+        return scheme, _ipv6(host, value)
     host = _to_ascii(host, value)
     if not _FORBIDDEN.isdisjoint(host):
         raise EvalError(f"url: the host of `{value[:80]}` holds a character no host may hold")
@@ -61,6 +63,30 @@ _FORBIDDEN = frozenset(chr(c) for c in range(0x21)) | frozenset("#%/:<>?@[\\]^|\
 # Characters IDNA 2003 (Python's codec) maps away but IDNA 2008 / UTS 46 keeps, so that
 # Python and a browser or HTTP client would name different hosts.
 _DEVIATIONS = frozenset("\u00df\u03c2\u200c\u200d")
+
+
+def _ipv6(host: str, value: str) -> str:
+    """`[...]` in WHATWG's form: lower-case hex, the first longest run of zeros as `::`."""
+    inner = host[1:-1] if host.endswith("]") else ""
+    try:
+        if "%" in inner:  # a zone id, which URLs cannot carry
+            raise ValueError(inner)
+        packed = ipaddress.IPv6Address(inner).packed
+    except ValueError:
+        raise EvalError(f"url: the host of `{value[:80]}` is not a valid IPv6 address") from None
+    pieces = [int.from_bytes(packed[i : i + 2], "big") for i in range(0, 16, 2)]
+    start, length, i = -1, 1, 0
+    while i < 8:
+        j = i
+        while j < 8 and pieces[j] == 0:
+            j += 1
+        if j - i > length:
+            start, length = i, j - i
+        i = j + 1
+    text = [f"{p:x}" for p in pieces]
+    if start < 0:
+        return "[" + ":".join(text) + "]"
+    return "[" + ":".join(text[:start]) + "::" + ":".join(text[start + length :]) + "]"
 
 
 def _to_ascii(host: str, value: str) -> str:

@@ -138,6 +138,8 @@ class Guard:
             effect = rule.effect
             if rule.shadow:
                 warnings.append(_violation(rule, event, f"would {effect}: "))
+                if effect == "allow":  # only the shadow policy's own (shadow) gate reads this bit
+                    allowed |= 1 << rule.policy_index
             elif effect == "allow":
                 allowed |= 1 << rule.policy_index
             elif effect == "deny":
@@ -224,9 +226,8 @@ class Guard:
         return problem
 
     def _refuse(self, event: Event, problem: str, start: int) -> Verdict:
-        """An event no rule can safely read: deny, unless every policy opted into fail-open."""
-        enforced = [p for p in self.policies if not p.shadow]
-        fail_open = bool(enforced) and all(p.fail_open for p in enforced)
+        """An event no rule can safely read: deny, unless every enforced policy fails open."""
+        fail_open = all(p.fail_open for p in self.policies if not p.shadow)
         v = Violation(
             rule="railguard.limits",
             policy="railguard",
@@ -259,11 +260,7 @@ class Guard:
         message = f"`{rule.id}` could not be checked: {cause}"
         if rule.fail_open or rule.shadow or effect == "warn":
             warnings.append(_error(rule, "warn", message, cause))
-            return (
-                (1 << rule.policy_index)
-                if effect == "allow" and rule.fail_open and not rule.shadow
-                else 0
-            )
+            return (1 << rule.policy_index) if effect == "allow" and rule.fail_open else 0
         if effect in ("deny", "escalate"):
             violations.append(_error(rule, effect, message, cause))
         elif effect == "redact":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -9,6 +10,8 @@ from railguard.builtins.registry import Redaction
 from railguard.engine.rules import Limits
 
 _SCALARS = (int, float, bool, type(None))
+# JSON has no NaN or infinity, and both slip past comparisons (`NaN > 1000` is false).
+_NOT_FINITE = "`{}` holds NaN or an infinite number, which JSON cannot carry"
 
 
 def check_limits(value: Any, limits: Limits, what: str) -> str | None:
@@ -18,9 +21,11 @@ def check_limits(value: Any, limits: Limits, what: str) -> str | None:
         size = 0
         for k, x in value.items():
             tx = type(x)
-            if tx is str and type(k) is str:
+            if type(k) is not str:
+                return _walk(value, limits, what)
+            if tx is str:
                 size += len(k) + len(x)
-            elif (tx is int or tx is float or tx is bool or x is None) and type(k) is str:
+            elif tx is int or tx is bool or x is None or (tx is float and not x - x):
                 size += len(k) + 8
             else:
                 return _walk(value, limits, what)
@@ -66,10 +71,14 @@ def _walk(value: Any, limits: Limits, what: str) -> str | None:
                     size += len(x)
                     if len(x) > max_str:
                         return f"a string in `{what}` is {len(x)} characters long, over the limit of {max_str}"
+                elif tx is float and x - x:
+                    return _NOT_FINITE.format(what)
                 elif tx in _SCALARS:
                     size += 8
                 else:
                     stack.append((x, depth + 1))
+        elif t is float and v - v:
+            return _NOT_FINITE.format(what)
         elif t in _SCALARS:
             size += 8
         else:
@@ -101,12 +110,17 @@ def apply_redactor(
             out.append(v[last:])
             return "".join(out)
         if type(v) is dict:
-            return {k: visit(x, f"{where}.{k}") for k, x in v.items()}
+            return {k: visit(x, where + _key(k)) for k, x in v.items()}
         if type(v) in (list, tuple):
             return [visit(x, f"{where}[{i}]") for i, x in enumerate(v)]
         return v
 
     return visit(value, path), done
+
+
+def _key(key: str) -> str:
+    """`.name` for identifier keys, `["a.b"]` for the rest, so every path is unambiguous."""
+    return f".{key}" if key.isidentifier() else f"[{json.dumps(key, ensure_ascii=False)}]"
 
 
 def _merge(spans: list[Redaction]) -> list[Redaction]:

@@ -281,15 +281,20 @@ class _RuleCompiler:
     def _condition(self) -> tuple[Callable[[Any], Any] | None, bool]:
         """The rule's combined condition, and whether its result is to be negated."""
         dynamic: list[tuple[bool, Callable[[Any], Any]]] = []
+        never = False  # a constant condition that fails: the rule cannot apply
         for cond in self.rule.conditions:
-            c = self.exprs.condition(cond.expr)
-            if c.bad:
+            c = self.exprs.condition(cond.expr)  # compile every condition, to report errors
+            if c.bad or never:
                 continue
             if c.is_const:
-                if bool(c.const) == cond.negated:
-                    return (lambda ev: False), False
+                never = bool(c.const) == cond.negated
                 continue
             dynamic.append((cond.negated, c.thunk()))
+        if never:
+            if not dynamic:
+                return (lambda ev: False), False
+            # The conditions before it still run, in order: one that raises fails closed.
+            dynamic.append((False, lambda ev: False))
         if not dynamic:
             return None, False
         if len(dynamic) == 1:

@@ -92,8 +92,13 @@ def truthy(value: Any) -> bool:
 
 
 def equal(a: Any, b: Any) -> bool:
-    """Equality where `true` is not `1`."""
-    return bool(a == b) and (type(a) is bool) == (type(b) is bool)
+    """Equality where `true` is not `1`, also inside lists and objects."""
+    ta, tb = type(a), type(b)
+    if ta in (list, tuple) and tb in (list, tuple):
+        return len(a) == len(b) and all(equal(x, y) for x, y in zip(a, b, strict=True))
+    if ta is dict and tb is dict:
+        return a.keys() == b.keys() and all(equal(a[k], b[k]) for k in a)
+    return bool(a == b) and (ta is bool) == (tb is bool)
 
 
 def member(item: Any, container: Any) -> bool:

@@ -21,43 +21,11 @@ MAX_WIDTH = 100
 
 _PREC_OR, _PREC_AND, _PREC_NOT, _PREC_CMP, _PREC_SUM, _PREC_UNARY, _PREC_POSTFIX = range(1, 8)
 _NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
-_KEYWORDS = frozenset(
-    [
-        "policy",
-        "rule",
-        "allow",
-        "deny",
-        "escalate",
-        "warn",
-        "redact",
-        "label",
-        "call",
-        "result",
-        "input",
-        "output",
-        "with",
-        "when",
-        "unless",
-        "message",
-        "and",
-        "or",
-        "not",
-        "in",
-        "matches",
-        "true",
-        "false",
-        "null",
-        "default",
-        "on_error",
-        "mode",
-        "version",
-        "include",
-        "tools",
-        "from",
-        "limit",
-        "enforce",
-        "shadow",
-    ]
+# Keywords that can follow a rule's target, so a first tool with one of these names is
+# quoted; anywhere else a tool name that was unquoted in the source is read as a name again.
+_AFTER_TARGET = frozenset(
+    {"rule", "allow", "deny", "escalate", "warn", "redact", "label", "with", "when", "unless"}
+    | {"message", "default", "on_error", "mode", "version", "include", "tools", "limit"}
 )
 
 
@@ -148,8 +116,12 @@ def _literal(value: ast.Scalar) -> str:
 # ---- items ------------------------------------------------------------------
 
 
-def _tool(t: ast.ToolPattern) -> str:
-    if t.quoted or not (_NAME_RE.match(t.pattern) or t.is_glob) or t.pattern in _KEYWORDS:
+def _tool(t: ast.ToolPattern, first: bool) -> str:
+    if (
+        t.quoted
+        or not (_NAME_RE.match(t.pattern) or t.is_glob)
+        or (first and t.pattern in _AFTER_TARGET)
+    ):
         return encode_string(t.pattern)
     return t.pattern
 
@@ -169,7 +141,7 @@ def rule_lines(rule: ast.Rule) -> list[tuple[str, int]]:
     head = f"label {rule.label}" if rule.effect == "label" else rule.effect
     head += f" {rule.kind}"
     if rule.tools:
-        head += " " + ", ".join(_tool(t) for t in rule.tools)
+        head += " " + ", ".join(_tool(t, i == 0) for i, t in enumerate(rule.tools))
     clauses: list[tuple[str, int]] = []
     if rule.redactor is not None:
         clauses.append(("with " + _expr(rule.redactor), rule.redactor.span.start))
@@ -194,6 +166,7 @@ class _Line:
     leading: list[tuple[str, bool]] = field(default_factory=list)  # (comment, blank line before)
     trailing: list[str] = field(default_factory=list)
     blank_before: bool = False
+    separate: bool = False  # a blank line goes above the line and the comments leading it
 
 
 class _Formatter:
@@ -211,7 +184,8 @@ class _Formatter:
                 _Line(
                     f"policy {policy.name} {{",
                     start,
-                    blank_before=i > 0 or self._blank_above(start),
+                    blank_before=self._blank_above(start),
+                    separate=i > 0,
                 )
             )
             for item in policy.items:
@@ -238,18 +212,18 @@ class _Formatter:
                 if line.text == "}"
                 else line.text[: len(line.text) - len(line.text.lstrip())]
             )
-            for comment, blank in line.leading:
-                emit(indent + comment, blank)
+            for j, (comment, blank) in enumerate(line.leading):
+                emit(indent + comment, blank or (line.separate and j == 0))
             text = line.text + ("  " + line.trailing[-1] if line.trailing else "")
-            emit(text, line.blank_before)
+            emit(text, line.blank_before or (line.separate and not line.leading))
         for comment, blank in tail:
             emit(comment, blank)
         return "\n".join(text_lines) + "\n" if text_lines else ""
 
     def _blank_above(self, pos: int) -> bool:
-        """Whether the source line above the one holding `pos` is empty."""
+        """Whether `pos` starts its source line and the line above it is empty."""
         line_start = self.source.rfind("\n", 0, pos)
-        if line_start <= 0:
+        if line_start <= 0 or self.source[line_start + 1 : pos].strip():
             return False
         above_start = self.source.rfind("\n", 0, line_start) + 1
         return not self.source[above_start:line_start].strip()
@@ -257,19 +231,27 @@ class _Formatter:
     def _place_comments(self, lines: list[_Line]) -> list[tuple[str, bool]]:
         tail: list[tuple[str, bool]] = []
         anchors = [ln.anchor for ln in lines]
+        floor = -1  # the line the last own-line comment went above: later ones stay below it
         for comment in self.module.comments:
             pos = comment.span.start
             line_start = self.source.rfind("\n", 0, pos) + 1
             if not self.source[line_start:pos].strip():  # a comment on its own line
                 entry = (comment.text, self._blank_above(pos))
-                target = next((ln for ln, a in zip(lines, anchors, strict=True) if a >= pos), None)
-                (tail if target is None else target.leading).append(entry)
+                index = next((i for i, a in enumerate(anchors) if a >= pos), None)
+                if index is None:
+                    tail.append(entry)
+                else:
+                    lines[index].leading.append(entry)
+                    floor = index
                 continue
-            before = [ln for ln, a in zip(lines, anchors, strict=True) if a <= pos]
+            before = [i for i, a in enumerate(anchors) if a <= pos]
             if not before:
                 (lines[0].leading if lines else tail).append((comment.text, False))
                 continue
-            target = before[-1]
+            if before[-1] < floor:  # inside the line an own-line comment went below: follow it
+                lines[floor].leading.append((comment.text, False))
+                continue
+            target = lines[before[-1]]
             target.leading.extend((t, False) for t in target.trailing)
             target.trailing = [comment.text]
         return tail
