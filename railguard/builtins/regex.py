@@ -112,7 +112,8 @@ def _re2_message(exc: Exception) -> str:
 
 # ---- the fast path ----------------------------------------------------------
 
-_RISKY_SYNTAX = ("[:", "{,", "\\p", "\\P", "\\Q", "\\C", "\\x{", "\\z", "(?U")
+# `\B` matches the empty string in RE2 but not in Python's `re` (before 3.14).
+_RISKY_SYNTAX = ("[:", "{,", "\\p", "\\P", "\\Q", "\\C", "\\x{", "\\z", "(?U", "\\B")
 
 
 def _fast_path(pattern: str, flags: str) -> tuple[re.Pattern[str] | None, bool]:
@@ -160,12 +161,16 @@ class _Analysis:
             name = str(op)
             if name in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"):
                 low, high, body = arg
-                if high == re._constants.MAXREPEAT:
-                    self.unbounded += 1
-                elif high > low:
-                    self.choices *= high - low + 1
-                if (nested and high > 1) or not self.walk(body, nested=nested or high > 1):
+                inner = _Analysis()  # the body's choices are made again on every iteration
+                if (nested and high > 1) or not inner.walk(body, nested=nested or high > 1):
                     return False
+                self.unbounded += inner.unbounded
+                if high == re._constants.MAXREPEAT:
+                    if inner.choices > 1:
+                        return False
+                    self.unbounded += 1
+                else:
+                    self.choices *= (high - low + 1) * inner.choices**high
             elif name == "SUBPATTERN":
                 if not self.walk(arg[-1], nested=nested):
                     return False

@@ -102,11 +102,19 @@ _MISSING: Any = object()
 
 
 @dataclass(frozen=True, slots=True)
+class Choices:
+    """`Annotated[str, "...", Choices(...)]`: the values a string parameter accepts."""
+
+    values: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class Param:
     name: str
     types: frozenset[str]
     description: str
     default: Any = _MISSING
+    choices: tuple[str, ...] | None = None
 
     @property
     def required(self) -> bool:
@@ -126,6 +134,7 @@ class BuiltinSpec:
     examples: tuple[str, ...]
     kind: Literal["function", "redactor"]
     family: str
+    prepare: Callable[[], object] | None = None  # run once when a policy uses the builtin
 
     def param(self, name: str) -> Param | None:
         return next((p for p in self.params if p.name == name), None)
@@ -160,11 +169,14 @@ def builtin(
     *,
     examples: Sequence[str],
     kind: Literal["function", "redactor"] = "function",
+    prepare: Callable[[], object] | None = None,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Register `func` as the builtin `name`; its signature is the declaration.
 
     A `redactor` takes the text to rewrite as its first parameter and returns the list of
     `(start, end, replacement)` spans to replace; it is used as `redact ... with NAME(...)`.
+    `prepare` runs when a policy that calls the builtin compiles (to import a heavy
+    library then, rather than on the first event).
     """
 
     def register(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -176,8 +188,9 @@ def builtin(
             annotation = hints[p.name]
             meta = getattr(annotation, "__metadata__", ())
             description = next((m for m in meta if isinstance(m, str)), "")
+            choices = next((m.values for m in meta if isinstance(m, Choices)), None)
             default = _MISSING if p.default is inspect.Parameter.empty else p.default
-            params.append(Param(p.name, _types_of(annotation), description, default))
+            params.append(Param(p.name, _types_of(annotation), description, default, choices))
         doc = inspect.cleandoc(func.__doc__ or "")
         summary, _, rest = doc.partition("\n")
         REGISTRY[name] = BuiltinSpec(
@@ -189,6 +202,7 @@ def builtin(
             description=rest.strip(),
             examples=tuple(examples),
             kind=kind,
+            prepare=prepare,
             family=func.__module__.rsplit(".", 1)[-1],
         )
         return func

@@ -310,10 +310,10 @@ def _error(rule: CompiledRule, effect: str, message: str, cause: str) -> Violati
 def _redact(rule: CompiledRule, event: Event, redactions: list[Replacement]) -> Event:
     assert rule.redactor is not None
     if event.kind == "call":
-        new, done = apply_redactor(event.args, rule.redactor, "args")
+        new, done = apply_redactor(event.args, rule.redactor, "args", rule.redact_target)
         changed: dict[str, Any] = {"args": new}
     else:
-        new, done = apply_redactor(event.content, rule.redactor, "content")
+        new, done = apply_redactor(event.content, rule.redactor, "content", rule.redact_target)
         changed = {"content": new}
     if not done:
         return event

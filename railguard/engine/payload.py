@@ -6,7 +6,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from railguard.builtins.registry import Redaction
+from railguard.builtins.registry import EvalError, Redaction
 from railguard.engine.rules import Limits
 
 _SCALARS = (int, float, bool, type(None))
@@ -91,9 +91,16 @@ def _walk(value: Any, limits: Limits, what: str) -> str | None:
 
 
 def apply_redactor(
-    value: Any, redactor: Callable[[str], list[Redaction]], path: str
+    value: Any,
+    redactor: Callable[[str], list[Redaction]],
+    path: str,
+    target: tuple[str | int, ...] | None = None,
 ) -> tuple[Any, list[tuple[str, int, int, str]]]:
-    """Rewrite every string leaf of `value`; return the new value and what was replaced."""
+    """Rewrite every string leaf of `value`, or only the one at `target` when given.
+
+    Returns the new value (containers along a rewritten path are copied, never mutated)
+    and what was replaced, each with its path.
+    """
     done: list[tuple[str, int, int, str]] = []
 
     def visit(v: Any, where: str) -> Any:
@@ -115,6 +122,24 @@ def apply_redactor(
             return [visit(x, f"{where}[{i}]") for i, x in enumerate(v)]
         return v
 
+    def visit_path(v: Any, keys: tuple[str | int, ...], where: str) -> Any:
+        if not keys:
+            if v is None:
+                return v  # nothing there to rewrite
+            if type(v) is not str:
+                raise EvalError(f"`{where}` must be a string to be rewritten")
+            return visit(v, where)
+        key, rest = keys[0], keys[1:]
+        if type(v) is dict and type(key) is str and key in v:
+            return {**v, key: visit_path(v[key], rest, where + _key(key))}
+        if type(v) in (list, tuple) and type(key) is int and -len(v) <= key < len(v):
+            copy = list(v)
+            copy[key] = visit_path(v[key], rest, f"{where}[{key}]")
+            return copy
+        return v
+
+    if target is not None:
+        return visit_path(value, target, path), done
     return visit(value, path), done
 
 

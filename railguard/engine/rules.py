@@ -42,6 +42,7 @@ class CompiledRule:
     negate: bool = False  # a single `unless` condition: the rule applies when it is false
     timed: bool = False  # calls builtins, so its time is measured against `checker_ms`
     redactor: Callable[[str], list[Redaction]] | None = None
+    redact_target: tuple[str | int, ...] | None = None  # one path to rewrite, else every string
 
     def targets(self, tool: str | None) -> bool:
         if self.any_tool:

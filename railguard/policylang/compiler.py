@@ -22,7 +22,7 @@ from railguard.policylang.parser import parse_expression
 from railguard.policylang.span import Span
 
 TOOL_KINDS = frozenset({"call", "result"})
-_SINGLE_SETTINGS = ("default", "on_error", "mode", "version")
+_SINGLE_SETTINGS = ("default", "on_error", "mode", "version", "dialect")
 
 
 @dataclass(slots=True)
@@ -58,9 +58,15 @@ class _PolicyCompiler:
         self.source = source
         self.index = index
         self.diags = diags
+        self.defaults: dict[str, tuple[str, Span]] = {}
 
     def compile(self) -> CompiledPolicy:
         settings = self._settings()
+        self.defaults = {
+            s.name: (str(s.value), s.value_span)
+            for s in self.policy.settings
+            if s.name == "dialect"
+        }
         shadow = settings.get("mode") == "shadow"
         fail_open = settings.get("on_error") == "allow"
         rules: list[CompiledRule] = []
@@ -158,7 +164,8 @@ class _RuleCompiler:
         self.text = text
         self.shadow = shadow
         self.fail_open = fail_open
-        self.exprs = ExprCompiler(rule.kind, owner.diags)
+        self.redact_target: tuple[str | int, ...] | None = None
+        self.exprs = ExprCompiler(rule.kind, owner.diags, owner.defaults)
 
     def compile(self) -> CompiledRule | None:
         rule = self.rule
@@ -197,6 +204,7 @@ class _RuleCompiler:
             shadow=self.shadow,
             fail_open=self.fail_open,
             label=rule.label,
+            redact_target=self.redact_target,
             negate=negate,
             timed=self.exprs.calls_builtins,
             redactor=redactor,
@@ -264,9 +272,16 @@ class _RuleCompiler:
                 help="redaction builtins include `redact.pattern`",
             )
             return None
+        target = self._redact_target(node, spec.params[0].name)
+        if target is not None:
+            node = ast.Call(node.func, node.args[1:], node.span)
+            if target == ():
+                return None
         bound = self.exprs.bind(node, spec, spec.params[1:])
         if bound is None:
             return None
+        if spec.prepare is not None:
+            spec.prepare()
         if not all(b.is_const for b in bound):
             self.diags.error(
                 "RG219",
@@ -276,7 +291,39 @@ class _RuleCompiler:
             )
             return None
         func, consts = spec.func, [b.const for b in bound]
+        self.redact_target = target
         return lambda text: func(text, *consts)
+
+    def _redact_target(self, node: ast.Call, first: str) -> tuple[str | int, ...] | None:
+        """The path a redaction rewrites when its first argument is one (`args.query`).
+
+        None when the text is left implicit (every string of the payload), `()` after an error.
+        """
+        if not node.args or node.args[0].name not in (None, first):
+            return None
+        arg = node.args[0]
+        if not isinstance(arg.value, ast.Name | ast.Attr | ast.Index) and arg.name is None:
+            return None  # a positional pattern or the like: the text is left implicit
+        root = "args" if self.rule.kind == "call" else "content"
+        keys: list[str | int] = []
+        cur = arg.value
+        while isinstance(cur, ast.Attr | ast.Index):
+            if isinstance(cur, ast.Attr):
+                keys.append(cur.name)
+            elif isinstance(cur.index, ast.Literal) and type(cur.index.value) in (str, int):
+                keys.append(cur.index.value)  # type: ignore[arg-type]
+            else:
+                break
+            cur = cur.obj
+        if not (isinstance(cur, ast.Name) and cur.name == root):
+            self.diags.error(
+                "RG219",
+                f"the text a redaction rewrites must be a path into `{root}`",
+                arg.value.span,
+                help=f"write for example `{root}.query`, or leave it out to rewrite every string",
+            )
+            return ()
+        return tuple(reversed(keys))
 
     def _condition(self) -> tuple[Callable[[Any], Any] | None, bool]:
         """The rule's combined condition, and whether its result is to be negated."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import operator
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -203,11 +203,15 @@ def _render_item(value: Any) -> str:
 class ExprCompiler:
     """Compiles the expressions of one rule, whose event kind fixes the available roots."""
 
-    def __init__(self, kind: str, diags: Diagnostics) -> None:
+    def __init__(
+        self, kind: str, diags: Diagnostics, defaults: Mapping[str, tuple[str, Span]] | None = None
+    ) -> None:
         self.kind = kind
         self.diags = diags
         self.builtins = registry()
         self.calls_builtins = False
+        # Policy settings that supply a builtin argument left out (`dialect "mysql"`).
+        self.defaults = dict(defaults or {})
 
     def compile(self, node: ast.Expr) -> Compiled:
         method = getattr(self, "_" + type(node).__name__.lower())
@@ -535,6 +539,8 @@ class ExprCompiler:
         if bound is None:
             return BAD
         self.calls_builtins = True
+        if spec.prepare is not None:
+            spec.prepare()
         return self._apply(node.span, spec.func, bound, spec.returns)
 
     def builtin(self, node: ast.Call) -> BuiltinSpec | None:
@@ -606,6 +612,20 @@ class ExprCompiler:
             values[pname] = (compiled, arg)
         bound: list[Compiled] = []
         for p in params:
+            if p.name not in values and p.name in self.defaults:
+                value, where = self.defaults[p.name]
+                if p.choices is not None and value not in p.choices:
+                    self.diags.error(
+                        "RG205",
+                        f"`{value}` is not a {p.name} `{spec.name}` knows",
+                        where,
+                        help=did_you_mean(value, p.choices)
+                        or "choose one of " + ", ".join(p.choices),
+                    )
+                    ok = False
+                else:
+                    bound.append(_const(value))
+                continue
             if p.name not in values:
                 if p.required and not misnamed:
                     self.diags.error(
@@ -632,6 +652,15 @@ class ExprCompiler:
     def _check_arg(
         self, spec: BuiltinSpec, param: Any, value: Compiled, arg: ast.Argument
     ) -> Compiled | None:
+        if param.choices is not None and value.is_const and value.const not in param.choices:
+            self.diags.error(
+                "RG205",
+                f"`{value.const}` is not a {param.name} `{spec.name}` knows",
+                arg.value.span,
+                help=did_you_mean(str(value.const), param.choices)
+                or "choose one of " + ", ".join(param.choices),
+            )
+            return None
         if param.types == frozenset({"regex"}):
             if not value.is_const:
                 self.diags.error(

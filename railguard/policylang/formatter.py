@@ -25,7 +25,7 @@ _NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 # quoted; anywhere else a tool name that was unquoted in the source is read as a name again.
 _AFTER_TARGET = frozenset(
     {"rule", "allow", "deny", "escalate", "warn", "redact", "label", "with", "when", "unless"}
-    | {"message", "default", "on_error", "mode", "version", "include", "tools", "limit"}
+    | {"message", "default", "on_error", "mode", "version", "include", "tools", "limit", "dialect"}
 )
 
 
@@ -131,7 +131,7 @@ def setting_text(s: ast.Setting) -> str:
         return f"tools from {encode_string(str(s.value))}"
     if s.name == "limit":
         return f"limit {s.key} {s.value}"
-    if s.name in ("version", "include"):
+    if s.name in ("version", "include", "dialect"):
         return f"{s.name} {encode_string(str(s.value))}"
     return f"{s.name} {s.value}"
 

@@ -44,6 +44,7 @@ ITEM_KEYWORDS = frozenset(
         "include",
         "tools",
         "limit",
+        "dialect",
     ]
 )
 
@@ -468,7 +469,9 @@ def _parse_fragment(
         return None
 
 
-_SETTING_WORDS = frozenset({"default", "on_error", "mode", "version", "include", "tools", "limit"})
+_SETTING_WORDS = frozenset(
+    {"default", "on_error", "mode", "version", "include", "tools", "limit", "dialect"}
+)
 
 
 # ---- tree to AST ------------------------------------------------------------
@@ -619,6 +622,9 @@ class _ToAst(Transformer[Token, Any]):
 
     def tools_setting(self, c: list[Token]) -> ast.Setting:
         return self._setting(c, "tools", self.b.string(c[-1]))
+
+    def dialect_setting(self, c: list[Token]) -> ast.Setting:
+        return self._setting(c, "dialect", self.b.string(c[-1]))
 
     def limit_setting(self, c: list[Token]) -> ast.Setting:
         return self._setting(c, "limit", self.b.number(c[2]), str(c[1]))

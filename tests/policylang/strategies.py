@@ -518,9 +518,7 @@ _COMMENT = st.text(
 
 
 @st.composite
-def policy_files(
-    draw: Draw, clean: bool = True, max_policies: int = 3, max_rules: int = 7
-) -> str:
+def policy_files(draw: Draw, clean: bool = True, max_policies: int = 3, max_rules: int = 7) -> str:
     """A policy file: one to `max_policies` policies with distinct names, laid out at random."""
     names = {_name(draw) for _ in range(_int(draw, 1, max_policies))}
     tokens = [t for n in sorted(names) for t in _policy(draw, n, clean, max_rules)]
@@ -546,7 +544,14 @@ PUNCTUATION += ("+", "&", "|", "-", "*", "?", "=", "!", "\\", "/", "@", "#", '"'
 _ODD = ('"', '"abc', '"\\q"', '"\\u{110000}"', '"\\u{41}"', "/", "/a", "/(?=x)/", "/a/ims")
 _ODD += ("1e999", "db_*", "a?", "-1", "# c\n", "args.a", "redact.pattern(", "{{", "}}", "\x00")
 _ODD += ('"a b"', '"{args.a}"', '"}"', "/\\//", "\u2028", "é", "1.5e3", "007", "\r")
-_SOUP = (*KEYWORDS, *PUNCTUATION, *_ODD, *NAMES, *_NUMBERS, *(encode_regex(p, "") for p in PATTERNS))
+_SOUP = (
+    *KEYWORDS,
+    *PUNCTUATION,
+    *_ODD,
+    *NAMES,
+    *_NUMBERS,
+    *(encode_regex(p, "") for p in PATTERNS),
+)
 _SOUP_ATOMS = st.sampled_from(_SOUP)
 # Whitespace is an atom too (a fifth of the draws), so tokens sometimes touch.
 token_soup = st.lists(

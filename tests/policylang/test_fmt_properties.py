@@ -67,7 +67,9 @@ def test_fmt_round_trips_shipped_policies(path: Path | None) -> None:
 
 
 def golden_names() -> list[str]:
-    return sorted(p.name.removesuffix(".rail") for p in GOLDEN.glob("*.rail") if ".formatted" not in p.name)
+    return sorted(
+        p.name.removesuffix(".rail") for p in GOLDEN.glob("*.rail") if ".formatted" not in p.name
+    )
 
 
 @pytest.mark.parametrize("name", golden_names())
