@@ -272,10 +272,11 @@ class _RuleCompiler:
                 help="redaction builtins include `redact.pattern`",
             )
             return None
+        errors_before = len(self.diags.items)
         target = self._redact_target(node, spec.params[0].name)
         if target is not None:
             node = ast.Call(node.func, node.args[1:], node.span)
-            if target == ():
+            if len(self.diags.items) > errors_before:  # `()` alone is the root: `content`
                 return None
         bound = self.exprs.bind(node, spec, spec.params[1:])
         if bound is None:
@@ -297,7 +298,8 @@ class _RuleCompiler:
     def _redact_target(self, node: ast.Call, first: str) -> tuple[str | int, ...] | None:
         """The path a redaction rewrites when its first argument is one (`args.query`).
 
-        None when the text is left implicit (every string of the payload), `()` after an error.
+        None when the text is left implicit (every string of the payload), `()` for the root
+        itself, and also `()` after an error (which the caller tells by the diagnostic).
         """
         if not node.args or node.args[0].name not in (None, first):
             return None

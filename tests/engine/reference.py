@@ -13,7 +13,8 @@ The semantics it spells out:
 * `<`, `<=`, `>`, `>=` need two numbers or two strings; `matches` needs a string; `in`
   needs a list, set, object (its keys) or string (substring, of a string) on its right;
   arithmetic needs numbers (`+` also joins strings and lists), and `- & |` on lists and
-  sets are set operations. Anything else is an error. Builtins check their argument types.
+  sets are set operations. Anything else is an error. Builtins check their argument types;
+  an argument left out takes the policy's setting of that name (`dialect`), else its default.
 * A rule applies when its kind (and tool) fit the event and its conditions, taken in
   order, all hold (`when X`: X is truthy; `unless X`: X is falsy); the first that fails
   stops the rule. A condition that raises makes the whole rule an error, which fails
@@ -23,8 +24,9 @@ The semantics it spells out:
 * A `mode shadow` policy is evaluated the same way, but whatever it would do is a warning
   and never changes the decision or the payload. Its `default deny` is judged against its
   own allow rules: a call it would deny is a warning `POLICY.default`.
-* `redact` rewrites every string of the payload (`args` of a call, else `content`) for
-  the rules after it.
+* `redact` rewrites every string of the payload (`args` of a call, else `content`), or
+  only the string at the path given as its first argument (nothing when it is missing, an
+  error when it is not a string), for the rules after it.
 * Decision: any deny violation denies; else any escalate escalates; else allow. For a
   call, every enforced `default deny` policy needs one of its own allow rules to match,
   or the call is denied by `POLICY.default`.
@@ -217,18 +219,18 @@ def compare(op: str, a: Any, b: Any) -> bool:
     return {"<": a < b, "<=": a <= b, ">": a > b, ">=": a >= b}[op]
 
 
-def call(node: ast.Call, event: Any) -> Any:
+def call(node: ast.Call, event: Any, defaults: dict[str, Any]) -> Any:
     spec = registry()[str(ast.dotted_name(node.func))]
     values: dict[str, Any] = {}
     for param, arg in zip(spec.params, node.args, strict=False):
         if arg.name is None:
-            values[param.name] = evaluate_expr(arg.value, event)
+            values[param.name] = evaluate_expr(arg.value, event, defaults)
     for arg in node.args:
         if arg.name is not None:
-            values[arg.name] = evaluate_expr(arg.value, event)
+            values[arg.name] = evaluate_expr(arg.value, event, defaults)
     args = []
     for param in spec.params:
-        value = values.get(param.name, param.default)
+        value = values.get(param.name, defaults.get(param.name, param.default))
         if param.types == {"regex"} and type(value) is str:  # a pattern written as a string
             value = Pattern(value)
         if param.types != ANY and type_name(value) not in param.types:
@@ -240,41 +242,46 @@ def call(node: ast.Call, event: Any) -> Any:
         raise EvalError(f"`{spec.name}` failed: {exc}") from exc
 
 
-def evaluate_expr(node: ast.Expr, event: Any) -> Any:
+def evaluate_expr(node: ast.Expr, event: Any, defaults: dict[str, Any] | None = None) -> Any:
+    """The value of `node` for `event`; `defaults` are the policy settings that supply a
+    builtin argument left out (`dialect "mysql"`)."""
+    defaults = defaults or {}
     if isinstance(node, ast.Literal):
         return node.value
     if isinstance(node, ast.RegexLit):
         return Pattern(node.pattern, node.flags)
     if isinstance(node, ast.ListLit):
-        return [evaluate_expr(i, event) for i in node.items]
+        return [evaluate_expr(i, event, defaults) for i in node.items]
     if isinstance(node, ast.SetLit):
-        return Set([evaluate_expr(i, event) for i in node.items])
+        return Set([evaluate_expr(i, event, defaults) for i in node.items])
     if isinstance(node, ast.Name):
         return root(node.name, event)
     if isinstance(node, ast.Attr):
-        return step(evaluate_expr(node.obj, event), node.name)
+        return step(evaluate_expr(node.obj, event, defaults), node.name)
     if isinstance(node, ast.Index):
-        return step(evaluate_expr(node.obj, event), evaluate_expr(node.index, event))
+        return step(
+            evaluate_expr(node.obj, event, defaults), evaluate_expr(node.index, event, defaults)
+        )
     if isinstance(node, ast.Call):
-        return call(node, event)
+        return call(node, event, defaults)
     if isinstance(node, ast.Not):
-        return not truthy(evaluate_expr(node.operand, event))
+        return not truthy(evaluate_expr(node.operand, event, defaults))
     if isinstance(node, ast.Neg):
-        value = evaluate_expr(node.operand, event)
+        value = evaluate_expr(node.operand, event, defaults)
         if not is_number(value):
             raise EvalError(f"`-` needs a number, got {type_name(value)}")
         return -value
     if isinstance(node, ast.BoolOp):
         for operand in node.operands:  # short-circuits, like the language
-            if truthy(evaluate_expr(operand, event)) != (node.op == "and"):
+            if truthy(evaluate_expr(operand, event, defaults)) != (node.op == "and"):
                 return node.op == "or"
         return node.op == "and"
     if isinstance(node, ast.Compare):
-        left = evaluate_expr(node.left, event)
-        return compare(node.op, left, evaluate_expr(node.right, event))
+        left = evaluate_expr(node.left, event, defaults)
+        return compare(node.op, left, evaluate_expr(node.right, event, defaults))
     if isinstance(node, ast.BinOp):
-        left = evaluate_expr(node.left, event)
-        return arithmetic(node.op, left, evaluate_expr(node.right, event))
+        left = evaluate_expr(node.left, event, defaults)
+        return arithmetic(node.op, left, evaluate_expr(node.right, event, defaults))
     raise AssertionError(f"unknown node {node!r}")
 
 
@@ -292,19 +299,39 @@ def targets(rule: ast.Rule, event: Any) -> bool:
     )
 
 
-def applies(rule: ast.Rule, event: Any) -> bool:
+def applies(rule: ast.Rule, event: Any, defaults: dict[str, Any]) -> bool:
     """Whether every condition holds; raises EvalError when one cannot be evaluated."""
     for condition in rule.conditions:
-        if truthy(evaluate_expr(condition.expr, event)) == condition.negated:
+        if truthy(evaluate_expr(condition.expr, event, defaults)) == condition.negated:
             return False
     return True
 
 
+def path_keys(node: ast.Expr) -> list[Any]:
+    """`args.items[0]` -> ["items", 0]: the keys after the root (indexes are literals)."""
+    keys: list[Any] = []
+    while isinstance(node, ast.Attr | ast.Index):
+        if isinstance(node, ast.Attr):
+            keys.insert(0, node.name)
+        else:
+            assert isinstance(node.index, ast.Literal)
+            keys.insert(0, node.index.value)
+        node = node.obj
+    return keys
+
+
 def redact(rule: ast.Rule, event: Any) -> Any:
-    """The event with every string of its payload rewritten by the rule's `redact.pattern`."""
+    """The event with its payload rewritten by the rule's `redact.pattern(...)`: every string
+    (`args` of a call, else `content`), or only the one string a first path argument names."""
     assert isinstance(rule.redactor, ast.Call)
-    params = ("pattern", "replacement")
-    given = {a.name or params[i]: a.value for i, a in enumerate(rule.redactor.args)}
+    args = list(rule.redactor.args)
+    target = None
+    if args and (
+        args[0].name == "value"
+        or (args[0].name is None and isinstance(args[0].value, ast.Name | ast.Attr | ast.Index))
+    ):
+        target = path_keys(args.pop(0).value)
+    given = {a.name or ("pattern", "replacement")[i]: a.value for i, a in enumerate(args)}
     pattern = given["pattern"]
     assert isinstance(pattern, ast.RegexLit)
     replacement = given.get("replacement")
@@ -326,12 +353,28 @@ def redact(rule: ast.Rule, event: Any) -> Any:
             return [rewrite(v) for v in value]
         return value
 
-    if event.kind == "call":
-        return dataclasses.replace(event, args=rewrite(event.args))
-    return dataclasses.replace(event, content=rewrite(event.content))
+    def rewrite_at(value: Any, keys: list[Any]) -> Any:
+        """Rewrite the string at `keys`; nothing there is nothing to do, a non-string an error."""
+        if not keys:
+            if value is not None and type(value) is not str:
+                raise EvalError(f"only a string can be rewritten, not {type_name(value)}")
+            return rewrite(value)
+        key, rest = keys[0], keys[1:]
+        if type(value) is dict and type(key) is str and key in value:
+            return {**value, key: rewrite_at(value[key], rest)}
+        if type(value) is list and type(key) is int and -len(value) <= key < len(value):
+            return [
+                rewrite_at(v, rest) if i == key % len(value) else v for i, v in enumerate(value)
+            ]
+        return value
+
+    payload = event.args if event.kind == "call" else event.content
+    new = rewrite(payload) if target is None else rewrite_at(payload, target)
+    return dataclasses.replace(event, **{"args" if event.kind == "call" else "content": new})
 
 
 def evaluate(module: ast.Module, event: Any) -> Outcome:
+    """The decision on `event` under every policy of `module`, and the rules behind it."""
     out = Outcome("allow")
     effects: list[str] = []  # the effect of each violation
     allowed: set[str] = set()
@@ -339,12 +382,13 @@ def evaluate(module: ast.Module, event: Any) -> Outcome:
         settings = {s.name: s.value for s in policy.settings}
         shadow = settings.get("mode") == "shadow"
         fail_open = settings.get("on_error") == "allow"
+        defaults = {k: v for k, v in settings.items() if k == "dialect"}
         for ordinal, rule in enumerate(policy.rules, start=1):
             rule_id = f"{policy.name}.{rule.name or f'rule_{ordinal}'}"
             if not targets(rule, event):
                 continue
             try:
-                if not applies(rule, event):
+                if not applies(rule, event, defaults):
                     continue
                 error = False
             except EvalError:

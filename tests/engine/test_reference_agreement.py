@@ -64,12 +64,23 @@ def events(draw: Any) -> Any:
     return (UserInput if kind == "input" else ModelOutput)(content=content, **common)
 
 
+def decide(guard: railguard.Guard, event: Any) -> railguard.Verdict:
+    """The verdict; asked again when a check ran over its time limit (a library's first
+    import, a pause of the machine): time is the one input the reference does not model."""
+    for _ in range(3):
+        verdict = guard.evaluate(event)
+        errors = [v.error or "" for v in (*verdict.violations, *verdict.warnings)]
+        if not any("over the limit of" in e and " ms" in e for e in errors):
+            break
+    return verdict
+
+
 def assert_agree(text: str, evs: list[Any]) -> None:
     """One compiled guard (so its per-tool plans are reused) against the reference."""
     guard = railguard.loads(text)
     module = parse(text, "<policy>", Diagnostics())
     for event in evs:
-        verdict = guard.evaluate(event)
+        verdict = decide(guard, event)
         expected = reference.evaluate(module, event)
         got = reference.Outcome(
             verdict.decision,
@@ -122,6 +133,11 @@ KNOWN = [
         "policy p {\n mode shadow\n escalate call t when args.n > 1\n}",
         ToolCall(tool="t"),
         id="a shadow escalate that raises only warns",
+    ),
+    pytest.param(
+        "policy p {\n redact output with redact.pattern(content, /a/)\n}",
+        ModelOutput(content="abc"),
+        id="a redaction may name the whole payload as the text it rewrites",
     ),
     pytest.param(
         "policy p {\n deny call t when args.a in {1, true}\n}",

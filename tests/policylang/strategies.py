@@ -1,8 +1,10 @@
 """Hypothesis strategies for policy text: valid policies built from the grammar, and garbage.
 
 `policy_files()` draws whole files (one to three policies with settings and rules of every
-effect and kind) in a random but legal layout: redundant parentheses, line breaks and
-comments between any two tokens, escapes in strings, trailing commas. With `clean=True`
+effect and kind; every builtin in the registry, with positional and named arguments;
+redactions with and without a target path; message templates) in a random but legal
+layout: redundant parentheses, line breaks and comments (at line ends and on lines of
+their own) between any two tokens, escapes in strings, trailing commas. With `clean=True`
 (the default) every file also compiles without errors: expressions are built with the
 static types the compiler checks in mind (see `WANTS`), and every comparison reads the
 event, so only run-time errors remain. With `clean=False`, settings the compiler would
@@ -33,6 +35,7 @@ Draw = Any  # hypothesis' draw function
 
 KEYWORDS = (
     *("policy", "default", "on_error", "mode", "version", "include", "tools", "from", "limit"),
+    "dialect",
     *("allow", "deny", "escalate", "warn", "redact", "label", "enforce", "shadow", "rule"),
     *("call", "result", "input", "output", "with", "when", "unless", "message"),
     *("or", "and", "not", "in", "matches", "true", "false", "null"),
@@ -40,7 +43,7 @@ KEYWORDS = (
 # Keywords that can follow a rule's target: a first tool with such a name must be quoted.
 AFTER_TARGET = frozenset(
     {"rule", "allow", "deny", "escalate", "warn", "redact", "label", "with", "when", "unless"}
-    | {"message", "default", "on_error", "mode", "version", "include", "tools", "limit"}
+    | {"message", "default", "on_error", "mode", "version", "include", "tools", "limit", "dialect"}
 )
 KINDS = ("input", "call", "result", "output")
 ROOTS = {
@@ -241,18 +244,30 @@ def _literal(draw: Draw, kind: str, want: str, depth: int) -> Ex:
     return Ex((open_, *body, close), _t(choice), any(i.dyn for i in items), POSTFIX)
 
 
+# For a builtin parameter: the first want whose every value has a type the parameter takes.
+_ARGUMENT_WANTS = (
+    ("container", _t("string", "list", "set", "object")),
+    ("list_or_set", _t("list", "set")),
+    ("string", STR),
+    ("number", NUM),
+    ("list", _t("list")),
+)
+
+
 def _want_of(types: frozenset[str]) -> str:
     """The want that generates arguments for a builtin parameter of these types."""
-    table = {
-        ANY: "any",
-        STR: "string",
-        NUM: "number",
-        _t("list"): "list",
-        _t("object"): "object",
-        _t("list", "set"): "list_or_set",
-        _t("string", "list", "set", "object"): "container",
+    if types == ANY:
+        return "any"
+    return next((want for want, needs in _ARGUMENT_WANTS if needs <= types), "object")
+
+
+@functools.cache
+def choices(name: str) -> tuple[str, ...]:
+    """The values builtin parameters called `name` accept (for the `dialect` setting too)."""
+    found = {
+        c for s in registry().values() for p in s.params if p.name == name for c in p.choices or ()
     }
-    return table[types]
+    return tuple(sorted(found)) or ("postgres", "mysql", "sqlite")
 
 
 @functools.cache
@@ -266,7 +281,11 @@ def _specs(want: str) -> tuple[BuiltinSpec, ...]:
     )
 
 
-def _argument(draw: Draw, kind: str, types: frozenset[str], depth: int, dyn: bool) -> Ex:
+def _argument(draw: Draw, kind: str, param: Any, depth: int, dyn: bool) -> Ex:
+    types = param.types
+    if param.choices is not None or param.name == "dialect":
+        values = param.choices if param.choices is not None else choices(param.name)
+        return Ex((_string(draw, _pick(draw, values)),), STR, False, POSTFIX)
     if types == _t("regex"):
         if _chance(draw, 2):
             return Ex((_regex(draw),), _t("regex"), False, POSTFIX)
@@ -291,7 +310,7 @@ def _call(draw: Draw, kind: str, want: str, depth: int) -> Ex:
             tokens.append(",")
         if i >= n_positional:
             tokens += [p.name, ":"]
-        tokens += _argument(draw, kind, p.types, depth, dyn=i == 0).tokens
+        tokens += _argument(draw, kind, p, depth, dyn=i == 0).tokens
     if _chance(draw, 6):
         tokens.append(",")
     head, *rest = spec.name.split(".")
@@ -326,6 +345,9 @@ def _binop(draw: Draw, kind: str, want: str, depth: int) -> Ex:
     return Ex((*_paren(draw, left, SUM), op, *_paren(draw, right, UNARY)), types, True, SUM)
 
 
+_PATTERN_PARAM = registry()["regex.search"].param("pattern")
+
+
 def _comparison(draw: Draw, kind: str, choice: str, depth: int) -> Ex:
     """A comparison that reads the event on at least one side, so it never folds."""
     if choice == "compare":
@@ -347,7 +369,7 @@ def _comparison(draw: Draw, kind: str, choice: str, depth: int) -> Ex:
     else:
         op = "matches"
         left = _expression(draw, kind, "string", depth - 1, dyn=True)
-        right = _argument(draw, kind, _t("regex"), depth, dyn=False)
+        right = _argument(draw, kind, _PATTERN_PARAM, depth, dyn=False)
     return Ex((*_paren(draw, left, SUM), *op.split(), *_paren(draw, right, SUM)), BOOL, True, CMP)
 
 
@@ -429,6 +451,25 @@ def _message(draw: Draw, kind: str) -> tuple[str, ...]:
     return ("message", _string(draw, "".join(parts)))
 
 
+def _redaction_args(draw: Draw, kind: str) -> list[str]:
+    """`redact.pattern`'s arguments: an optional path to rewrite, the pattern, a replacement."""
+    args: list[str] = []
+    if _chance(draw, 2):  # only this string is rewritten, not every string of the payload
+        target = ["args" if kind == "call" else "content"]
+        for _ in range(_int(draw, 0, 2)):
+            if _chance(draw, 3):
+                target += ["[", _pick(draw, ("0", "-1", '"a"', '"to"')), "]"]
+            else:
+                target += [".", _pick(draw, KEYS)]
+        args += [*(["value", ":"] if _chance(draw, 3) else []), *target, ","]
+    pattern = _regex(draw)
+    named = args[:1] == ["value"] or _chance(draw, 2)  # a positional cannot follow a named one
+    args += ["pattern", ":", pattern] if named else [pattern]
+    if _chance(draw, 2):
+        args += [",", "replacement", ":", _string(draw)]
+    return args
+
+
 def _rule(draw: Draw, rule_name: str | None) -> tuple[str, ...]:
     effect = _pick(draw, ("allow", "allow", "deny", "escalate", "warn", "redact", "label"))
     kind = _pick(draw, ("call", "call", *KINDS))
@@ -439,11 +480,7 @@ def _rule(draw: Draw, rule_name: str | None) -> tuple[str, ...]:
         for i in range(_int(draw, 1, 3)):
             tokens += [*([","] if i else []), _tool(draw, first=i == 0)]
     if effect == "redact":
-        pattern = _regex(draw)
-        args = [pattern] if _chance(draw, 2) else ["pattern", ":", pattern]
-        if _chance(draw, 2):
-            args += [",", "replacement", ":", _string(draw)]
-        tokens += ["with", "redact", ".", "pattern", "(", *args, ")"]
+        tokens += ["with", "redact", ".", "pattern", "(", *_redaction_args(draw, kind), ")"]
     for _ in range(_int(draw, 0, 3)):
         cond = _expression(draw, kind, "cond", _int(draw, 0, 3))
         tokens += [_pick(draw, ("when", "unless")), *cond.tokens]
@@ -460,7 +497,9 @@ def _setting(draw: Draw, key: str, clean: bool) -> tuple[str, ...]:
     if key == "mode":
         return ("mode", _pick(draw, ("enforce", "shadow")))
     if key == "version":
-        return ("version", _string(draw))
+        return (key, _string(draw))
+    if key == "dialect":  # the default of every builtin argument called `dialect`
+        return (key, _string(draw, _pick(draw, choices("dialect"))))
     if key in ("include", "tools"):
         value = _string(draw, _pick(draw, ("a.rail", "../x/tools.json", "é")))
         return ("include", value) if key == "include" else ("tools", "from", value)
@@ -469,7 +508,8 @@ def _setting(draw: Draw, key: str, clean: bool) -> tuple[str, ...]:
     return ("limit", limit, str(_int(draw, low, 10 * low)))
 
 
-_SETTING_KEYS = ("default", "on_error", "mode", "version", *(f"limit.{n}" for n in Limits.names()))
+_SETTING_KEYS = ("default", "on_error", "mode", "version", "dialect")
+_SETTING_KEYS += tuple(f"limit.{n}" for n in Limits.names())
 
 
 def _policy(draw: Draw, policy_name: str, clean: bool, max_rules: int) -> tuple[str, ...]:
