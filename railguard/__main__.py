@@ -1,0 +1,5 @@
+"""`python -m railguard`: the same as the `railguard` command."""
+
+from railguard.cli import main
+
+main()
