@@ -11,6 +11,7 @@ FAMILY_TITLES = {
     "urls": "URLs",
     "paths": "File paths",
     "redaction": "Redaction",
+    "sql": "SQL (sqlglot)",
 }
 
 

@@ -141,8 +141,10 @@ class BuiltinSpec:
 
     @property
     def signature(self) -> str:
+        """`name(param: type = default, ...) -> type`; a redactor's text parameter is the
+        optional path it rewrites (every string of the payload when left out)."""
         params = self.params[1:] if self.kind == "redactor" else self.params
-        parts = []
+        parts = ["[path]"] if self.kind == "redactor" else []
         for p in params:
             text = f"{p.name}: {describe_types(p.types)}"
             if not p.required:
@@ -158,6 +160,10 @@ def show_default(value: object) -> str:
         return "null"
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(show_default(v) for v in value) + "]"
+    if isinstance(value, frozenset | set):
+        return "{" + ", ".join(sorted(show_default(v) for v in value)) + "}"
     return repr(value)
 
 

@@ -9,24 +9,35 @@ The analysis is built to be hard to talk past:
   and nothing inside it writes: no data-modifying CTE, `SELECT ... INTO`, locking read,
   or function that changes state;
 * anything sqlglot cannot parse, or parses only as an opaque `Command`, is not a read;
-* MySQL runs the body of `/*! ... */` comments, which every other parser skips: such a
-  comment makes the query not read-only;
-* text with look-alike characters (full-width letters and the like) is analysed a second
-  time after Unicode NFKC folding, and both readings must be reads.
+* MySQL runs the body of `/*! ... */` comments (MariaDB also `/*M! ... */`), which every
+  other parser skips: such a comment makes the query not read-only;
+* where servers, or their settings, split the same text differently, every reading must be
+  a read: text with look-alike characters (full-width letters, Cyrillic and Greek letters
+  that look Latin) is analysed again after folding them; text with a backslash again with
+  the other rule for backslashes in strings (`standard_conforming_strings`,
+  `NO_BACKSLASH_ESCAPES`); text with non-ASCII spaces again with them read as the name
+  letters PostgreSQL and MySQL take them for;
+* what sqlglot reads but the server does not is refused, not guessed at: `{# ... #}`
+  template comments, `U&"..."` escaped names, and T-SQL reserved words that sqlglot takes
+  for an alias where T-SQL starts a new statement (`SELECT * FROM t SHUTDOWN`);
+* a row cap is checked after it is written: the capped query must read no more than the
+  original.
 
 sqlglot itself is imported on first use, so that policies without SQL load fast.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
+import re
 import threading
 import unicodedata
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
-from railguard.builtins.registry import EvalError, Redaction, builtin
+from railguard.builtins.registry import Choices, EvalError, Redaction, builtin
 
 DIALECTS = (
     "athena bigquery clickhouse databricks doris drill duckdb hive materialize mysql oracle "
@@ -36,7 +47,10 @@ DIALECTS = (
 
 Query = Annotated[str, "the SQL text"]
 Dialect = Annotated[
-    str, "the SQL dialect: postgres, mysql, sqlite, tsql, snowflake, bigquery, duckdb, ..."
+    str,
+    "the SQL dialect (postgres, mysql, sqlite, tsql, snowflake, bigquery, duckdb, ...); "
+    "a policy's `dialect` setting supplies it when left out",
+    Choices(tuple(DIALECTS)),
 ]
 
 # Functions that read files, run programs, reach the network, sleep or change state.
@@ -46,20 +60,43 @@ DENIED_FUNCTIONS: dict[str, frozenset[str]] = {
         "pg_stat_file lo_import lo_export lo_unlink lo_from_bytea lo_put dblink dblink_exec "
         "dblink_connect pg_terminate_backend pg_cancel_backend pg_reload_conf pg_rotate_logfile "
         "set_config nextval setval pg_advisory_lock pg_advisory_xact_lock pg_try_advisory_lock "
-        "copy_from query_to_xml current_setting pg_execute_server_program".split()
+        "copy_from query_to_xml current_setting pg_execute_server_program "
+        "pg_advisory_lock_shared pg_advisory_xact_lock_shared pg_try_advisory_lock_shared "
+        "pg_try_advisory_xact_lock pg_try_advisory_xact_lock_shared pg_notify pg_file_write "
+        "pg_file_rename pg_file_unlink pg_file_sync pg_logdir_ls pg_ls_logdir pg_ls_waldir "
+        "pg_ls_tmpdir pg_ls_archive_statusdir lo_creat lo_create lo_open lowrite lo_truncate "
+        "lo_get loread dblink_send_query dblink_open dblink_fetch dblink_connect_u "
+        "pg_create_restore_point pg_switch_wal pg_promote pg_logical_emit_message "
+        "pg_create_physical_replication_slot pg_create_logical_replication_slot "
+        "pg_drop_replication_slot pg_stat_reset "
+        "query_to_xmlschema query_to_xml_and_xmlschema cursor_to_xml table_to_xml "
+        "table_to_xmlschema table_to_xml_and_xmlschema schema_to_xml database_to_xml".split()
     ),
     "mysql": frozenset(
         "sleep benchmark load_file get_lock release_lock sys_exec sys_eval master_pos_wait "
-        "extractvalue updatexml".split()
+        "extractvalue updatexml release_all_locks source_pos_wait wait_for_executed_gtid_set "
+        "wait_until_sql_thread_after_gtids sys_get sys_set".split()
     ),
     "tsql": frozenset(
         "xp_cmdshell xp_regread xp_regwrite xp_dirtree xp_fileexist openrowset opendatasource "
-        "openquery sp_executesql sp_oacreate sp_configure waitfor".split()
+        "openquery sp_executesql sp_oacreate sp_configure waitfor fn_xe_file_target_read_file "
+        "fn_get_audit_file fn_trace_gettable".split()
     ),
     "sqlite": frozenset("load_extension readfile writefile edit fts3_tokenizer".split()),
     "oracle": frozenset(
         "dbms_pipe.receive_message utl_http.request utl_inaddr.get_host_address dbms_lock.sleep "
         "utl_file.fopen dbms_java.runjava".split()
+    ),
+    "snowflake": frozenset(
+        "system$wait system$cancel_query system$cancel_all_queries system$abort_session "
+        "system$abort_transaction".split()
+    ),
+    "bigquery": frozenset(["external_query"]),
+    "duckdb": frozenset(
+        "read_text read_blob read_csv read_csv_auto read_json read_json_auto read_json_objects "
+        "read_ndjson read_ndjson_auto read_ndjson_objects read_parquet parquet_scan read_xlsx "
+        "sniff_csv getenv sqlite_scan sqlite_attach postgres_scan postgres_attach postgres_query "
+        "postgres_execute mysql_query mysql_execute query query_table".split()
     ),
 }
 _ALL_DENIED = frozenset().union(*DENIED_FUNCTIONS.values())
@@ -68,8 +105,58 @@ WRITE_FUNCTIONS = frozenset(
     "nextval setval lo_import lo_export lo_unlink lo_from_bytea lo_put dblink_exec "
     "set_config pg_terminate_backend pg_cancel_backend pg_reload_conf pg_rotate_logfile "
     "pg_advisory_lock pg_advisory_xact_lock pg_try_advisory_lock get_lock release_lock "
-    "sys_exec xp_cmdshell xp_regwrite sp_configure sp_oacreate load_extension writefile edit".split()
+    "sys_exec xp_cmdshell xp_regwrite sp_configure sp_oacreate load_extension writefile edit "
+    "pg_notify pg_file_write pg_file_rename pg_file_unlink lo_creat lo_create lowrite "
+    "lo_truncate pg_advisory_lock_shared pg_advisory_xact_lock_shared "
+    "pg_try_advisory_lock_shared pg_try_advisory_xact_lock pg_try_advisory_xact_lock_shared "
+    "pg_create_restore_point "
+    "pg_switch_wal pg_promote pg_logical_emit_message pg_create_physical_replication_slot "
+    "pg_create_logical_replication_slot pg_drop_replication_slot pg_stat_reset "
+    "postgres_execute mysql_execute".split()
 )
+
+# Where servers, or their settings, split the same text differently (see `_readings`).
+_BACKSLASH_OPTIONAL = frozenset("postgres materialize risingwave mysql doris starrocks".split())
+_UNICODE_NAMES = frozenset(
+    "postgres materialize risingwave redshift mysql doris starrocks duckdb".split()
+)
+# Dialects where a CTE may refer to itself without `WITH RECURSIVE`.
+_IMPLICIT_RECURSION = frozenset("tsql snowflake sqlite oracle teradata".split())
+# Letters that look Latin but that NFKC leaves alone: Cyrillic and Greek.
+_LOOKALIKES = str.maketrans(
+    dict(
+        zip(
+            "\u0430\u0435\u043e\u0440\u0441\u0443\u0445\u0456\u0458\u0455\u0501\u04bb"
+            "\u04cf\u051b\u051d\u0410\u0412\u0415\u041a\u041c\u041d\u041e\u0420\u0421"
+            "\u0422\u0425\u0423\u0405\u0406\u0408\u03bf\u03b1\u03bd\u03c1\u03c4\u03b5"
+            "\u03b9\u03ba\u0391\u0392\u0395\u0396\u0397\u0399\u039a\u039c\u039d\u039f"
+            "\u03a1\u03a4\u03a5\u03a7",
+            "aeopcyxijsdhlqwABEKMHOPCTXYSIJoavpteikABEZHIKMNOPTYX",
+            strict=True,
+        )
+    )
+)
+# T-SQL needs no `;` between statements: a reserved word that begins a statement, where
+# sqlglot reads an alias, is a second statement to T-SQL (`SELECT * FROM t SHUTDOWN`).
+_TSQL_STATEMENT_WORDS = frozenset(
+    "ALTER BACKUP BEGIN BREAK BULK CHECKPOINT CLOSE COMMIT CONTINUE CREATE DBCC DEALLOCATE "
+    "DECLARE DELETE DENY DROP DUMP EXEC EXECUTE FETCH GOTO GRANT IF INSERT KILL LOAD MERGE "
+    "OPEN PRINT RAISERROR READTEXT RECONFIGURE RESTORE RETURN REVERT REVOKE ROLLBACK SAVE "
+    "SELECT SET SETUSER SHUTDOWN TRUNCATE UPDATE UPDATETEXT USE WAITFOR WHILE WITH "
+    "WRITETEXT".split()
+)
+# T-SQL table hints that make a read take or hold locks, as FOR UPDATE does.
+_LOCKING_HINTS = frozenset(
+    "UPDLOCK XLOCK TABLOCK TABLOCKX HOLDLOCK SERIALIZABLE REPEATABLEREAD READCOMMITTEDLOCK".split()
+)
+# MySQL and MariaDB run the body of these comments.
+_EXECUTABLE_COMMENT = re.compile(r"/\*[mM]?!")
+# Text that sqlglot reads and the servers do not: `{# ... #}` is a comment only to sqlglot
+# (MySQL reads `{` and a `#` comment to the end of the line); `U&"..."` is an escaped
+# PostgreSQL name that sqlglot reads as `U & "..."`.
+_NOT_UNDERSTOOD = re.compile(r"\{#|[uU]&\"")
+
+_COMMON_DIALECTS = ("postgres", "mysql", "sqlite", "tsql", "snowflake", "bigquery", "duckdb")
 
 _CACHE_CHARS = 8_000_000  # the cache holds at most this many characters of query text
 
@@ -96,6 +183,8 @@ class Analysis:
     unfiltered: list[int] = field(default_factory=list)  # UPDATE/DELETE without WHERE
     limits: list[int | None] = field(default_factory=list)  # per query statement
     error: str | None = None
+    lexical: bool = False  # the error is the tokenizer's (an unterminated string, ...)
+    capped: dict[int, str | None] = field(default_factory=dict)  # sql.limit_rows, by limit
 
 
 # ---- the cache ----------------------------------------------------------------
@@ -168,7 +257,8 @@ def _sqlglot() -> tuple[Any, Any, _Kinds]:
         write_names = (
             "Insert Update Delete Merge Create Drop Alter TruncateTable Command Copy Set Grant "
             "Revoke Transaction Commit Rollback Into Lock Pragma LoadData Use Cache Uncache "
-            "Refresh Analyze Attach Detach Execute Kill Comment Export Install Declare Summarize"
+            "Refresh Analyze Attach Detach Execute Kill Comment Export Install Declare Summarize "
+            "DML DDL Put Get ExecuteSql StoredProcedure Block IfBlock WhileBlock Return"
         ).split()
         _kinds = _Kinds(
             reads=(exp.Query, exp.Values),
@@ -179,34 +269,97 @@ def _sqlglot() -> tuple[Any, Any, _Kinds]:
 
 def _analyze(dialect: str, text: str) -> Analysis:
     result = _analyze_text(dialect, text)
-    if result.error is None and not text.isascii():
-        folded = unicodedata.normalize("NFKC", text)
-        if folded != text:
-            other = _analyze_text(dialect, folded)
-            if other.error is not None:
-                result.writes.append(
-                    Finding(0, "look-alike characters that fold to unparseable SQL", "")
-                )
-            for f in other.writes:
-                result.writes.append(
-                    Finding(f.statement, f.what + " (after folding look-alike characters)", f.text)
-                )
+    if result.error is None:
+        for reading in _readings(dialect, text):
+            other = _analyze_text(dialect, reading.text, reading.tokenizer)
+            _merge(result, other, reading)
     return result
 
 
-def _analyze_text(dialect: str, text: str) -> Analysis:
+@dataclass(frozen=True, slots=True)
+class _Reading:
+    """Another way to read the text: `server` when a server may run it so (a setting
+    decides, or it takes a character for another kind), not only a person read it so."""
+
+    what: str
+    text: str
+    server: bool
+    tokenizer: Any = None
+
+
+def _readings(dialect: str, text: str) -> list[_Reading]:
+    """The other readings of `text`, which must be reads too."""
+    out = []
+    if not text.isascii():
+        folded = unicodedata.normalize("NFKC", text).translate(_LOOKALIKES)
+        if folded != text:
+            out.append(_Reading("after folding look-alike characters", folded, server=False))
+        spaced = "".join("_" if not c.isascii() and c.isspace() else c for c in text)
+        if spaced != text and dialect in _UNICODE_NAMES:
+            out.append(_Reading("when non-ASCII spaces are read as letters", spaced, server=True))
+    if "\\" in text and dialect in _BACKSLASH_OPTIONAL:
+        tokenizer, escapes = _backslash_tokenizer(dialect)
+        rule = "escape quotes" if escapes else "are plain characters"
+        out.append(_Reading(f"when backslashes in strings {rule}", text, True, tokenizer))
+    return out
+
+
+@functools.cache
+def _backslash_tokenizer(dialect: str) -> tuple[Any, bool]:
+    """The dialect's tokenizer with the other rule for backslashes in strings, and whether
+    backslashes escape under it."""
+    from sqlglot.dialects.dialect import Dialect
+
+    base = Dialect.get_or_raise(dialect).tokenizer_class
+    escapes = "\\" not in base.STRING_ESCAPES
+    rule = (
+        [*base.STRING_ESCAPES, "\\"] if escapes else [e for e in base.STRING_ESCAPES if e != "\\"]
+    )
+    return type(f"{base.__name__}OtherBackslash", (base,), {"STRING_ESCAPES": rule}), escapes
+
+
+def _merge(result: Analysis, other: Analysis, reading: _Reading) -> None:
+    """Fold the analysis of another reading into `result`: it, too, must be a read."""
+    if other.error is not None:
+        # A server that cannot split the text into tokens runs none of it, unless it runs
+        # the statements before the one it cannot read (MySQL does): so only without `;`.
+        if not (reading.server and other.lexical and ";" not in reading.text):
+            result.writes.append(Finding(0, f"text that does not parse {reading.what}", ""))
+        return
+    for f in other.writes:
+        result.writes.append(Finding(f.statement, f"{f.what} ({reading.what})", f.text))
+    if len(other.kinds) != len(result.kinds):
+        what = f"{len(other.kinds)} statements, not {len(result.kinds)}, {reading.what}"
+        result.writes.append(Finding(0, what, ""))
+    result.functions |= other.functions
+    if reading.server:
+        result.tables |= other.tables
+        result.columns |= other.columns
+
+
+def _analyze_text(dialect: str, text: str, tokenizer: Any = None) -> Analysis:
     sqlglot, exp, kinds = _sqlglot()
-    from sqlglot.errors import ErrorLevel, ParseError, TokenError
+    from sqlglot.errors import ParseError, TokenError
     from sqlglot.optimizer.normalize_identifiers import normalize_identifiers
 
     out = Analysis()
+    unknown = _NOT_UNDERSTOOD.search(text)
+    if unknown is not None:
+        where = _position(text, unknown.start())
+        out.error = (
+            f"sql: the query does not parse as {dialect}: `{unknown.group()}` at {where} is "
+            "read differently by sqlglot and by databases"
+        )
+        return out
     try:
-        statements = [
-            s
-            for s in sqlglot.parse(text, read=dialect, error_level=ErrorLevel.RAISE)
-            if s is not None
-        ]
-    except (ParseError, TokenError) as exc:
+        parsed = _parse(sqlglot, dialect, text, tokenizer)
+        # `SELECT 1; /* done */` ends in a `Semicolon` that holds only the comment
+        statements = [s for s in parsed if s is not None and not isinstance(s, exp.Semicolon)]
+    except TokenError as exc:
+        out.error = f"sql: the query does not parse as {dialect}: {_parse_message(exc)}"
+        out.lexical = True
+        return out
+    except ParseError as exc:
         out.error = f"sql: the query does not parse as {dialect}: {_parse_message(exc)}"
         return out
     except Exception as exc:  # sqlglot raising something else is still a query we cannot read
@@ -215,18 +368,19 @@ def _analyze_text(dialect: str, text: str) -> Analysis:
     if not statements:
         out.error = "sql: the query is empty"
         return out
-    if "/*!" in text:
-        out.writes.append(Finding(0, "a `/*! ... */` comment, whose body MySQL executes", "/*!"))
+    comment = _EXECUTABLE_COMMENT.search(text)
+    if comment is not None:
+        what = f"a `{comment.group()} ... */` comment, whose body MySQL executes"
+        out.writes.append(Finding(0, what, comment.group()))
     for index, statement in enumerate(statements, start=1):
         statement = normalize_identifiers(statement, dialect=dialect)
         out.kinds.append(_kind(statement, exp))
         if not isinstance(statement, kinds.reads):
             out.writes.append(
-                Finding(index, f"a {out.kinds[-1]} statement", _snippet(statement, dialect))
+                Finding(index, f"{_a(out.kinds[-1])} statement", _snippet(statement, dialect))
             )
         else:
             out.limits.append(_limit(statement, exp))
-        ctes = {cte.alias_or_name for cte in statement.find_all(exp.CTE)}
         for node in statement.walk():
             if isinstance(node, kinds.writes) and node is not statement:
                 out.writes.append(
@@ -237,37 +391,137 @@ def _analyze_text(dialect: str, text: str) -> Analysis:
                     )
                 )
             elif isinstance(node, exp.Table):
-                if node.name and not (node.name in ctes and not node.db):
+                if node.name and not (not node.db and _names_cte(node, exp, dialect)):
                     out.tables.add(".".join(p.name for p in node.parts))
             elif isinstance(node, exp.Column):
-                out.columns.add(
-                    "*" if isinstance(node.this, exp.Star) else node.sql(dialect=dialect)
-                )
+                # names as folded, without quotes: `"ssn"` is the column `ssn` in postgres
+                star = isinstance(node.this, exp.Star)
+                out.columns.add("*" if star else ".".join(p.name for p in node.parts))
             elif isinstance(node, exp.Star) and not isinstance(node.parent, exp.Column):
                 out.columns.add("*")
+            elif isinstance(node, exp.WithTableHint) and _locking_hints(node, exp):
+                hints = ", ".join(_locking_hints(node, exp))
+                out.writes.append(Finding(index, f"a locking table hint ({hints})", hints))
+            elif dialect == "tsql" and _tsql_statement_word(node, exp):
+                out.error = (
+                    f"sql: the query does not parse as tsql: `{node.name}` is a reserved word "
+                    "that T-SQL reads as the start of another statement, not as a name"
+                )
+                return out
             if isinstance(node, exp.Func):
-                name = (node.name if isinstance(node, exp.Anonymous) else node.sql_name()).lower()
-                out.functions.add(name)
-                if name in WRITE_FUNCTIONS:
-                    out.writes.append(
-                        Finding(
-                            index,
-                            f"the function `{name}`, which changes state",
-                            _snippet(node, dialect),
+                for name in _function_names(node, exp):
+                    out.functions.add(name)
+                    if name in WRITE_FUNCTIONS:
+                        out.writes.append(
+                            Finding(
+                                index,
+                                f"the function `{name}`, which changes state",
+                                _snippet(node, dialect),
+                            )
                         )
-                    )
-        if isinstance(statement, (exp.Update, exp.Delete)) and not statement.args.get("where"):
-            out.unfiltered.append(index)
+        if any(not n.args.get("where") for n in statement.find_all(exp.Update, exp.Delete)):
+            out.unfiltered.append(index)  # also a DELETE in a CTE
     return out
+
+
+def _names_cte(table: Any, exp: Any, dialect: str) -> bool:
+    """Whether the unqualified `table` names a CTE in scope where it stands, not a table.
+
+    A CTE is in scope in the body of the query that defines it and in the CTEs after it
+    (in all of them, itself too, under RECURSIVE; in itself too where recursion needs no
+    keyword); elsewhere the name is a table's, even when a CTE of that name is defined in
+    another part of the statement.
+    """
+    name = table.name
+    child, node = table, table.parent
+    while node is not None:
+        if isinstance(node, exp.With):
+            ctes = node.expressions
+            at = ctes.index(child)
+            if node.args.get("recursive"):
+                seen = ctes
+            else:
+                seen = ctes[: at + 1] if dialect in _IMPLICIT_RECURSION else ctes[:at]
+            if any(c.alias_or_name == name for c in seen):
+                return True
+        else:
+            scope = node.args.get("with_")
+            defined = (
+                scope.expressions if isinstance(scope, exp.With) and scope is not child else []
+            )
+            if any(c.alias_or_name == name for c in defined):
+                return True
+        child, node = node, node.parent
+    return False
+
+
+def _parse(sqlglot: Any, dialect: str, text: str, tokenizer: Any) -> list[Any]:
+    from sqlglot.dialects.dialect import Dialect
+    from sqlglot.errors import ErrorLevel
+
+    if tokenizer is None:
+        return list(sqlglot.parse(text, read=dialect, error_level=ErrorLevel.RAISE))
+    d = Dialect.get_or_raise(dialect)
+    tokens = tokenizer(dialect=d).tokenize(text)
+    return list(d.parser(error_level=ErrorLevel.RAISE).parse(tokens, text))
+
+
+def _locking_hints(node: Any, exp: Any) -> list[str]:
+    """The T-SQL table hints of `WITH (...)` that take or hold locks (`UPDLOCK`, ...)."""
+    names = [h.name.upper() for h in node.expressions if isinstance(h, exp.Var)]
+    return [n for n in names if n in _LOCKING_HINTS]
+
+
+def _tsql_statement_word(node: Any, exp: Any) -> bool:
+    return (
+        isinstance(node, exp.Identifier)
+        and not node.quoted
+        and node.name.upper() in _TSQL_STATEMENT_WORDS
+    )
+
+
+def _function_names(node: Any, exp: Any) -> list[str]:
+    """A function's lower-case name and, when it is called as `schema.name(...)`, every
+    qualified form too (`pg_sleep`, `pg_catalog.pg_sleep`), so a denylist may name either."""
+    name = (node.name if isinstance(node, exp.Anonymous) else node.sql_name()).lower()
+    parent = node.parent
+    if not (isinstance(parent, exp.Dot) and parent.expression is node):
+        return [name]
+    qualifiers = _dotted(parent.this, exp)
+    return [name] + [".".join([*qualifiers[i:], name]) for i in range(len(qualifiers))]
+
+
+def _dotted(node: Any, exp: Any) -> list[str]:
+    if isinstance(node, exp.Identifier):
+        return [node.name.lower()]
+    if isinstance(node, exp.Dot):
+        return _dotted(node.this, exp) + _dotted(node.expression, exp)
+    if isinstance(node, exp.Column):
+        return [p.name.lower() for p in node.parts]
+    return []
+
+
+def _position(text: str, offset: int) -> str:
+    line = text.count("\n", 0, offset) + 1
+    column = offset - (text.rfind("\n", 0, offset) + 1) + 1
+    return f"line {line}, column {column}"
 
 
 def _kind(statement: Any, exp: Any) -> str:
     if isinstance(statement, exp.Command):
         return str(statement.this).lower()
     key: str = statement.key
-    return {"select": "select", "union": "select", "intersect": "select", "except": "select"}.get(
-        key, key
-    )
+    return _KIND_NAMES.get(key, key)
+
+
+_KIND_NAMES = {
+    "subquery": "select",
+    "union": "select",
+    "intersect": "select",
+    "except": "select",
+    "truncatetable": "truncate",
+    "loaddata": "load data",
+}
 
 
 def _describe(node: Any, exp: Any) -> str:
@@ -275,15 +529,23 @@ def _describe(node: Any, exp: Any) -> str:
         return "SELECT ... INTO"
     if isinstance(node, exp.Lock):
         return "a locking read"
-    return f"a {_kind(node, exp).upper()}"
+    return _a(_kind(node, exp).upper())
+
+
+def _a(word: str) -> str:
+    return f"an {word}" if word[:1].lower() in "aeiou" else f"a {word}"
 
 
 def _limit(statement: Any, exp: Any) -> int | None:
-    limit = statement.args.get("limit")
-    node = limit.expression if limit is not None else None
-    fetch = statement.args.get("fetch") if node is None else None
-    if fetch is not None:
-        node = fetch.args.get("count")
+    """The statement's row limit (`LIMIT`, `TOP`, `FETCH FIRST`); none for `PERCENT` and
+    `WITH TIES`, which are no cap."""
+    capped = statement.args.get("limit") or statement.args.get("fetch")
+    if capped is None:
+        return None
+    options = capped.args.get("limit_options")
+    if options is not None and (options.args.get("percent") or options.args.get("with_ties")):
+        return None
+    node = capped.args.get("count") if isinstance(capped, exp.Fetch) else capped.expression
     if isinstance(node, exp.Literal) and not node.is_string:
         try:
             return int(node.this)
@@ -310,58 +572,90 @@ def _parse_message(exc: Exception) -> str:
 # ---- builtins -----------------------------------------------------------------
 
 
-@builtin("sql.read_only", examples=['sql.read_only(args.query, dialect: "postgres")'])
+def _prepare() -> None:
+    """Import sqlglot, and the dialects most policies name, when a policy that uses SQL
+    builtins loads: not on the first event, where the import (10-35 ms a dialect) counts
+    against `checker_ms` and could fail the check closed."""
+    _sqlglot()
+    from sqlglot.dialects.dialect import Dialect
+
+    for name in _COMMON_DIALECTS:
+        Dialect.get_or_raise(name)
+
+
+@builtin(
+    "sql.read_only", prepare=_prepare, examples=['sql.read_only(args.query, dialect: "postgres")']
+)
 def read_only(query: Query, dialect: Dialect = "postgres") -> bool:
     """True when every statement of `query` is a plain read.
 
     Not a read: DML, DDL, DCL, transaction control, `SELECT ... INTO`, locking reads,
     `COPY`, `CALL`/`EXEC`, `SET`, `PRAGMA`, data-modifying CTEs, functions that change
     state, MySQL `/*! */` comments, and anything sqlglot parses only as an opaque command.
-    A query that does not parse is an error, so the rule fails closed.
+    Where a server may split the text otherwise (backslashes in strings, non-ASCII spaces,
+    look-alike letters), every reading must be a read. A query that does not parse is an
+    error, so the rule fails closed.
     """
     return not analysis(query, dialect).writes
 
 
-@builtin("sql.writes", examples=['sql.writes(args.query, dialect: "mysql")'])
+@builtin("sql.writes", prepare=_prepare, examples=['sql.writes(args.query, dialect: "mysql")'])
 def writes(query: Query, dialect: Dialect = "postgres") -> list[Any]:
     """What in `query` is not a plain read: a list of `{statement, what, text}` (empty for a read)."""
     return [f.to_dict() for f in analysis(query, dialect).writes]
 
 
-@builtin("sql.statements", examples=['sql.statements(args.query) - {"select"}'])
+@builtin("sql.statements", prepare=_prepare, examples=['sql.statements(args.query) - {"select"}'])
 def statements(query: Query, dialect: Dialect = "postgres") -> list[Any]:
     """The kind of every statement, in order: `select`, `insert`, `update`, `delete`, `create`, ..."""
     return list(analysis(query, dialect).kinds)
 
 
-@builtin("sql.statement_count", examples=["sql.statement_count(args.query) == 1"])
+@builtin("sql.statement_count", prepare=_prepare, examples=["sql.statement_count(args.query) == 1"])
 def statement_count(query: Query, dialect: Dialect = "postgres") -> int:
     """How many statements `query` holds (stacked queries count each)."""
     return len(analysis(query, dialect).kinds)
 
 
-@builtin("sql.tables", examples=['sql.tables(args.query, dialect: "snowflake") - {"sales.orders"}'])
+@builtin(
+    "sql.tables",
+    prepare=_prepare,
+    examples=['sql.tables(args.query, dialect: "snowflake") - {"sales.orders"}'],
+)
 def tables(query: Query, dialect: Dialect = "postgres") -> frozenset[Any]:
     """Every table `query` reads or writes, qualified as written and case-folded the dialect's way.
 
-    CTE names are left out; tables inside CTEs, subqueries, joins and set operations are in.
+    CTE names are left out where the CTE is in scope (a CTE named like a table does not hide
+    the table elsewhere in the statement); tables inside CTEs, subqueries, joins and set
+    operations are in.
     """
     return frozenset(analysis(query, dialect).tables)
 
 
-@builtin("sql.columns", examples=['"*" in sql.columns(args.query)'])
+@builtin("sql.columns", prepare=_prepare, examples=['"*" in sql.columns(args.query)'])
 def columns(query: Query, dialect: Dialect = "postgres") -> frozenset[Any]:
-    """Every column `query` names (`table.column` when qualified), and `*` for a star."""
+    """Every column `query` names (`table.column` when qualified), and `*` for a star.
+
+    Names are case-folded the dialect's way and written without quotes.
+    """
     return frozenset(analysis(query, dialect).columns)
 
 
-@builtin("sql.functions", examples=['sql.functions(args.query) & {"pg_sleep", "dblink"}'])
+@builtin(
+    "sql.functions",
+    prepare=_prepare,
+    examples=['sql.functions(args.query) & {"pg_sleep", "dblink"}'],
+)
 def functions(query: Query, dialect: Dialect = "postgres") -> frozenset[Any]:
     """The lower-case names of every function `query` calls."""
     return frozenset(analysis(query, dialect).functions)
 
 
-@builtin("sql.denied_functions", examples=['sql.denied_functions(args.query, also: ["lower"])'])
+@builtin(
+    "sql.denied_functions",
+    prepare=_prepare,
+    examples=['sql.denied_functions(args.query, also: ["lower"])'],
+)
 def denied_functions(
     query: Query,
     dialect: Dialect = "postgres",
@@ -371,19 +665,20 @@ def denied_functions(
 
     The denylist holds functions that sleep, read files, run programs, reach the network or
     change state, for every dialect at once (a query may be sent to a database other than
-    the one the policy names).
+    the one the policy names). A function called as `schema.name(...)` matches by its name
+    or any qualified form (`pg_sleep`, `dbms_lock.sleep`).
     """
     extra = {str(f).lower() for f in also}
     return frozenset(analysis(query, dialect).functions & (_ALL_DENIED | extra))
 
 
-@builtin("sql.has_where", examples=["sql.has_where(args.query)"])
+@builtin("sql.has_where", prepare=_prepare, examples=["sql.has_where(args.query)"])
 def has_where(query: Query, dialect: Dialect = "postgres") -> bool:
     """True when every UPDATE and DELETE in `query` has a WHERE clause (true when there are none)."""
     return not analysis(query, dialect).unfiltered
 
 
-@builtin("sql.limit", examples=["sql.limit(args.query) <= 1000"])
+@builtin("sql.limit", prepare=_prepare, examples=["sql.limit(args.query) <= 1000"])
 def limit(query: Query, dialect: Dialect = "postgres") -> int | None:
     """The largest row limit (`LIMIT`, `TOP`, `FETCH FIRST`) of the query's statements, or null
     when one of them has none."""
@@ -396,6 +691,7 @@ def limit(query: Query, dialect: Dialect = "postgres") -> int | None:
 @builtin(
     "sql.limit_rows",
     kind="redactor",
+    prepare=_prepare,
     examples=[
         'redact call run_sql with sql.limit_rows(args.query, limit_to: 1000, dialect: "tsql")'
     ],
@@ -408,21 +704,49 @@ def limit_rows(
     """Add a row limit to every read statement that has none, and lower one that is higher.
 
     The limit is written in the dialect's own syntax (`LIMIT`, `TOP` for T-SQL, ...). A query
-    that does not parse is an error: the call is denied rather than sent uncapped.
+    that does not parse is an error: the call is denied rather than sent uncapped. So is a
+    capped query that reads more than the original (other statements, tables, writes or
+    denied functions): sqlglot writes the whole query anew, and the rules checked the original.
     """
-    analysis(value, dialect)  # raises when the query does not parse
+    before = analysis(value, dialect)  # raises when the query does not parse
+    if limit_to not in before.capped:  # kept with the cached analysis
+        before.capped[limit_to] = _capped(value, limit_to, dialect, before)
+    rewritten = before.capped[limit_to]
+    return [] if rewritten is None else [(0, len(value), rewritten)]
+
+
+def _capped(value: str, limit_to: int, dialect: str, before: Analysis) -> str | None:
+    """`value` with every read statement capped at `limit_to` rows, or None when none
+    needs it."""
     sqlglot, exp, _ = _sqlglot()
     from sqlglot.errors import ErrorLevel
 
     parsed = sqlglot.parse(value, read=dialect, error_level=ErrorLevel.RAISE)
     changed = False
     out = []
-    for statement in (s for s in parsed if s is not None):
+    for statement in (s for s in parsed if s is not None and not isinstance(s, exp.Semicolon)):
         current = _limit(statement, exp) if isinstance(statement, exp.Query) else None
         if isinstance(statement, exp.Query) and (current is None or current > limit_to):
-            statement = statement.limit(limit_to, copy=True)
+            statement = statement.limit(limit_to, copy=False)
             changed = True
         out.append(statement.sql(dialect=dialect))
     if not changed:
-        return []
-    return [(0, len(value), "; ".join(out))]
+        return None
+    rewritten = "; ".join(out)
+    _check_rewrite(before, rewritten, dialect)
+    return rewritten
+
+
+def _check_rewrite(before: Analysis, text: str, dialect: str) -> None:
+    """Raise unless the capped `text` reads no more than the query it was made from."""
+    after = CACHE.get(dialect, text)
+    if after.error is not None:
+        raise EvalError(f"sql: the row-capped query does not parse: {after.error}")
+    new_denied = (after.functions & _ALL_DENIED) - before.functions
+    if (
+        (after.writes and not before.writes)
+        or len(after.kinds) != len(before.kinds)
+        or not after.tables <= before.tables
+        or new_denied
+    ):
+        raise EvalError(f"sql: the row-capped query reads differently from the original: {text}")

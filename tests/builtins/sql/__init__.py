@@ -1,0 +1,1 @@
+"""Tests of the `sql.*` builtins against corpora: adversarial queries and benign ones."""
