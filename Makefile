@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint check bench docs clean
+.PHONY: demo test lint check bench bench-sql docs clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,10 @@ check: test lint
 
 bench: $(STAMP)
 	$(BIN)/python bench/bench_evaluate.py
+
+bench-sql: $(STAMP)
+	$(BIN)/python bench/bench_sql.py
+	$(BIN)/python bench/sql_false_deny.py
 
 docs: $(STAMP)
 	$(BIN)/railguard builtins --format markdown > docs/builtins.md
