@@ -382,7 +382,12 @@ def _analyze_text(dialect: str, text: str, tokenizer: Any = None) -> Analysis:
         else:
             out.limits.append(_limit(statement, exp))
         for node in statement.walk():
-            if isinstance(node, kinds.writes) and node is not statement:
+            category = _CATEGORIES.get(type(node))
+            if category is None:
+                category = _categorize(type(node), exp, kinds)
+            if not category and dialect != "tsql":
+                continue
+            if category & _WRITE and node is not statement:
                 out.writes.append(
                     Finding(
                         index,
@@ -390,16 +395,16 @@ def _analyze_text(dialect: str, text: str, tokenizer: Any = None) -> Analysis:
                         _snippet(node, dialect),
                     )
                 )
-            elif isinstance(node, exp.Table):
+            elif category & _TABLE:
                 if node.name and not (not node.db and _names_cte(node, exp, dialect)):
                     out.tables.add(".".join(p.name for p in node.parts))
-            elif isinstance(node, exp.Column):
+            elif category & _COLUMN:
                 # names as folded, without quotes: `"ssn"` is the column `ssn` in postgres
                 star = isinstance(node.this, exp.Star)
                 out.columns.add("*" if star else ".".join(p.name for p in node.parts))
-            elif isinstance(node, exp.Star) and not isinstance(node.parent, exp.Column):
+            elif category & _STAR and not isinstance(node.parent, exp.Column):
                 out.columns.add("*")
-            elif isinstance(node, exp.WithTableHint) and _locking_hints(node, exp):
+            elif category & _HINT and _locking_hints(node, exp):
                 hints = ", ".join(_locking_hints(node, exp))
                 out.writes.append(Finding(index, f"a locking table hint ({hints})", hints))
             elif dialect == "tsql" and _tsql_statement_word(node, exp):
@@ -408,7 +413,7 @@ def _analyze_text(dialect: str, text: str, tokenizer: Any = None) -> Analysis:
                     "that T-SQL reads as the start of another statement, not as a name"
                 )
                 return out
-            if isinstance(node, exp.Func):
+            if category & _FUNC:
                 for name in _function_names(node, exp):
                     out.functions.add(name)
                     if name in WRITE_FUNCTIONS:
@@ -422,6 +427,28 @@ def _analyze_text(dialect: str, text: str, tokenizer: Any = None) -> Analysis:
         if any(not n.args.get("where") for n in statement.find_all(exp.Update, exp.Delete)):
             out.unfiltered.append(index)  # also a DELETE in a CTE
     return out
+
+
+# What the walk does with a node depends only on its class: sorted once per class, since
+# an isinstance test against the tuple of writing classes costs more than the parse.
+_WRITE, _TABLE, _COLUMN, _STAR, _HINT, _FUNC = 1, 2, 4, 8, 16, 32
+_CATEGORIES: dict[type, int] = {}
+
+
+def _categorize(cls: type, exp: Any, kinds: _Kinds) -> int:
+    category = 0
+    for flag, classes in (
+        (_WRITE, kinds.writes),
+        (_TABLE, (exp.Table,)),
+        (_COLUMN, (exp.Column,)),
+        (_STAR, (exp.Star,)),
+        (_HINT, (exp.WithTableHint,)),
+        (_FUNC, (exp.Func,)),
+    ):
+        if issubclass(cls, classes):
+            category |= flag
+    _CATEGORIES[cls] = category
+    return category
 
 
 def _names_cte(table: Any, exp: Any, dialect: str) -> bool:
