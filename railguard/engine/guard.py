@@ -151,6 +151,8 @@ class Guard:
             elif effect == "warn":
                 warnings.append(_violation(rule, event))
             elif effect == "redact":
+                if denied:  # a denied event is not rewritten: spare the work
+                    continue
                 try:
                     event = _redact(rule, event, redactions)
                 except Exception as exc:
