@@ -135,6 +135,7 @@ class BuiltinSpec:
     kind: Literal["function", "redactor"]
     family: str
     prepare: Callable[[], object] | None = None  # run once when a policy uses the builtin
+    details: Callable[..., dict[str, Any] | None] | None = None  # a matched rule's evidence
 
     def param(self, name: str) -> Param | None:
         return next((p for p in self.params if p.name == name), None)
@@ -176,13 +177,17 @@ def builtin(
     examples: Sequence[str],
     kind: Literal["function", "redactor"] = "function",
     prepare: Callable[[], object] | None = None,
+    details: Callable[..., dict[str, Any] | None] | None = None,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Register `func` as the builtin `name`; its signature is the declaration.
 
     A `redactor` takes the text to rewrite as its first parameter and returns the list of
     `(start, end, replacement)` spans to replace; it is used as `redact ... with NAME(...)`.
     `prepare` runs when a policy that calls the builtin compiles (to import a heavy
-    library then, rather than on the first event).
+    library then, rather than on the first event). `details` takes the builtin's own
+    arguments and returns what goes into the `details` of a violation when a rule whose
+    condition calls the builtin matches (which table, which entity and where); it runs only
+    then, never on the allow path.
     """
 
     def register(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -209,6 +214,7 @@ def builtin(
             examples=tuple(examples),
             kind=kind,
             prepare=prepare,
+            details=details,
             family=func.__module__.rsplit(".", 1)[-1],
         )
         return func
@@ -217,7 +223,15 @@ def builtin(
 
 
 class EvalError(Exception):
-    """A builtin met input it cannot handle; the engine turns this into a fail-closed error."""
+    """A builtin met input it cannot handle; the engine turns this into a fail-closed error.
+
+    `details` (where the input went wrong: a line and column, a JSON pointer) is copied
+    into the violation.
+    """
+
+    def __init__(self, message: str, details: dict[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.details = details
 
 
 def registry() -> Mapping[str, BuiltinSpec]:

@@ -34,10 +34,12 @@ import re
 import threading
 import unicodedata
 from collections import OrderedDict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
 from railguard.builtins.registry import Choices, EvalError, Redaction, builtin
+from railguard.builtins.sqlspans import Located, excerpt, locate, node_span
 
 DIALECTS = (
     "athena bigquery clickhouse databricks doris drill duckdb hive materialize mysql oracle "
@@ -168,6 +170,7 @@ class Finding:
     statement: int
     what: str
     text: str
+    span: tuple[int, int] | None = None  # where in the query text, when known
 
     def to_dict(self) -> dict[str, Any]:
         return {"statement": self.statement, "what": self.what, "text": self.text}
@@ -183,6 +186,7 @@ class Analysis:
     unfiltered: list[int] = field(default_factory=list)  # UPDATE/DELETE without WHERE
     limits: list[int | None] = field(default_factory=list)  # per query statement
     error: str | None = None
+    error_at: dict[str, Any] = field(default_factory=dict)  # a parse error's line and column
     lexical: bool = False  # the error is the tokenizer's (an unterminated string, ...)
     capped: dict[int, str | None] = field(default_factory=dict)  # sql.limit_rows, by limit
 
@@ -229,7 +233,7 @@ def analysis(query: str, dialect: str) -> Analysis:
         raise EvalError(f"sql: unknown dialect `{dialect}`")
     result = CACHE.get(dialect, query)
     if result.error is not None:
-        raise EvalError(result.error)
+        raise EvalError(result.error, {"sql": {"dialect": dialect, **result.error_at}})
     return result
 
 
@@ -327,7 +331,8 @@ def _merge(result: Analysis, other: Analysis, reading: _Reading) -> None:
             result.writes.append(Finding(0, f"text that does not parse {reading.what}", ""))
         return
     for f in other.writes:
-        result.writes.append(Finding(f.statement, f"{f.what} ({reading.what})", f.text))
+        span = f.span if reading.tokenizer is not None else None  # folding moves offsets
+        result.writes.append(Finding(f.statement, f"{f.what} ({reading.what})", f.text, span))
     if len(other.kinds) != len(result.kinds):
         what = f"{len(other.kinds)} statements, not {len(result.kinds)}, {reading.what}"
         result.writes.append(Finding(0, what, ""))
@@ -339,31 +344,29 @@ def _merge(result: Analysis, other: Analysis, reading: _Reading) -> None:
 
 def _analyze_text(dialect: str, text: str, tokenizer: Any = None) -> Analysis:
     sqlglot, exp, kinds = _sqlglot()
-    from sqlglot.errors import ParseError, TokenError
+    from sqlglot.errors import TokenError
     from sqlglot.optimizer.normalize_identifiers import normalize_identifiers
 
     out = Analysis()
     unknown = _NOT_UNDERSTOOD.search(text)
     if unknown is not None:
-        where = _position(text, unknown.start())
-        out.error = (
-            f"sql: the query does not parse as {dialect}: `{unknown.group()}` at {where} is "
-            "read differently by sqlglot and by databases"
-        )
+        at = _line_column(text, unknown.start())
+        problem = f"`{unknown.group()}` is read differently by sqlglot and by databases"
+        out.error_at = {"line": at[0], "column": at[1], "problem": problem}
+        out.error = f"sql: the query does not parse as {dialect}: {problem} at {_where(at)}"
         return out
     try:
         parsed = _parse(sqlglot, dialect, text, tokenizer)
         # `SELECT 1; /* done */` ends in a `Semicolon` that holds only the comment
         statements = [s for s in parsed if s is not None and not isinstance(s, exp.Semicolon)]
-    except TokenError as exc:
-        out.error = f"sql: the query does not parse as {dialect}: {_parse_message(exc)}"
-        out.lexical = True
-        return out
-    except ParseError as exc:
-        out.error = f"sql: the query does not parse as {dialect}: {_parse_message(exc)}"
-        return out
-    except Exception as exc:  # sqlglot raising something else is still a query we cannot read
-        out.error = f"sql: the query does not parse as {dialect}: {type(exc).__name__}: {exc}"
+    except Exception as exc:  # whatever sqlglot raises, the query is one we cannot read
+        problem, position = _parse_problem(exc, text)
+        out.error_at = {"problem": problem}
+        if position is not None:
+            out.error_at.update(line=position[0], column=position[1])
+            problem += f" at {_where(position)}"
+        out.error = f"sql: the query does not parse as {dialect}: {problem}"
+        out.lexical = isinstance(exc, TokenError)
         return out
     if not statements:
         out.error = "sql: the query is empty"
@@ -371,7 +374,9 @@ def _analyze_text(dialect: str, text: str, tokenizer: Any = None) -> Analysis:
     comment = _EXECUTABLE_COMMENT.search(text)
     if comment is not None:
         what = f"a `{comment.group()} ... */` comment, whose body MySQL executes"
-        out.writes.append(Finding(0, what, comment.group()))
+        close = text.find("*/", comment.end())
+        span = (comment.start(), len(text) if close < 0 else close + 2)
+        out.writes.append(Finding(0, what, comment.group(), span))
     for index, statement in enumerate(statements, start=1):
         statement = normalize_identifiers(statement, dialect=dialect)
         out.kinds.append(_kind(statement, exp))
@@ -380,7 +385,7 @@ def _analyze_text(dialect: str, text: str, tokenizer: Any = None) -> Analysis:
                 Finding(index, f"{_a(out.kinds[-1])} statement", _snippet(statement, dialect))
             )
         else:
-            out.limits.append(_limit(statement, exp))
+            out.limits.append(statement_limit(statement, exp))
         for node in statement.walk():
             category = _CATEGORIES.get(type(node))
             if category is None:
@@ -393,6 +398,7 @@ def _analyze_text(dialect: str, text: str, tokenizer: Any = None) -> Analysis:
                         index,
                         f"{_describe(node, exp)} inside the statement",
                         _snippet(node, dialect),
+                        node_span(node, text),
                     )
                 )
             elif category & _TABLE:
@@ -408,13 +414,15 @@ def _analyze_text(dialect: str, text: str, tokenizer: Any = None) -> Analysis:
                 hints = ", ".join(_locking_hints(node, exp))
                 out.writes.append(Finding(index, f"a locking table hint ({hints})", hints))
             elif dialect == "tsql" and _tsql_statement_word(node, exp):
-                out.error = (
-                    f"sql: the query does not parse as tsql: `{node.name}` is a reserved word "
-                    "that T-SQL reads as the start of another statement, not as a name"
+                problem = (
+                    f"`{node.name}` is a reserved word that T-SQL reads as the start of "
+                    "another statement, not as a name"
                 )
+                out.error = f"sql: the query does not parse as tsql: {problem}"
+                out.error_at = {"problem": problem, "statement": index}
                 return out
             if category & _FUNC:
-                for name in _function_names(node, exp):
+                for name in function_names(node, exp):
                     out.functions.add(name)
                     if name in WRITE_FUNCTIONS:
                         out.writes.append(
@@ -422,6 +430,7 @@ def _analyze_text(dialect: str, text: str, tokenizer: Any = None) -> Analysis:
                                 index,
                                 f"the function `{name}`, which changes state",
                                 _snippet(node, dialect),
+                                node_span(node, text, call=True),
                             )
                         )
         if any(not n.args.get("where") for n in statement.find_all(exp.Update, exp.Delete)):
@@ -507,7 +516,7 @@ def _tsql_statement_word(node: Any, exp: Any) -> bool:
     )
 
 
-def _function_names(node: Any, exp: Any) -> list[str]:
+def function_names(node: Any, exp: Any) -> list[str]:
     """A function's lower-case name and, when it is called as `schema.name(...)`, every
     qualified form too (`pg_sleep`, `pg_catalog.pg_sleep`), so a denylist may name either."""
     name = (node.name if isinstance(node, exp.Anonymous) else node.sql_name()).lower()
@@ -528,10 +537,13 @@ def _dotted(node: Any, exp: Any) -> list[str]:
     return []
 
 
-def _position(text: str, offset: int) -> str:
+def _line_column(text: str, offset: int) -> tuple[int, int]:
     line = text.count("\n", 0, offset) + 1
-    column = offset - (text.rfind("\n", 0, offset) + 1) + 1
-    return f"line {line}, column {column}"
+    return line, offset - (text.rfind("\n", 0, offset) + 1) + 1
+
+
+def _where(at: tuple[int, int]) -> str:
+    return f"line {at[0]}, column {at[1]}"
 
 
 def _kind(statement: Any, exp: Any) -> str:
@@ -563,7 +575,7 @@ def _a(word: str) -> str:
     return f"an {word}" if word[:1].lower() in "aeiou" else f"a {word}"
 
 
-def _limit(statement: Any, exp: Any) -> int | None:
+def statement_limit(statement: Any, exp: Any) -> int | None:
     """The statement's row limit (`LIMIT`, `TOP`, `FETCH FIRST`); none for `PERCENT` and
     `WITH TIES`, which are no cap."""
     capped = statement.args.get("limit") or statement.args.get("fetch")
@@ -586,14 +598,133 @@ def _snippet(node: Any, dialect: str) -> str:
     return text if len(text) <= 120 else text[:117] + "..."
 
 
-def _parse_message(exc: Exception) -> str:
+def _parse_problem(exc: Exception, text: str) -> tuple[str, tuple[int, int] | None]:
+    """What the parser could not read and where, in words that do not name sqlglot's
+    classes and tokens."""
     errors = getattr(exc, "errors", None)
-    if errors:
-        e = errors[0]
-        return (
-            f"{e.get('description', 'syntax error')} at line {e.get('line')}, column {e.get('col')}"
+    if not errors:  # the tokenizer's: `Error tokenizing '<the text so far>'`
+        if type(exc).__name__ == "TokenError":
+            return (
+                "the text cannot be split into tokens (an unterminated string, quoted name "
+                "or comment?)",
+                None,
+            )
+        return f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}", None
+    error = errors[0]
+    description = str(error.get("description") or "syntax error")
+    found = str(error.get("highlight") or "")
+    at = (error["line"], error["col"]) if error.get("line") and error.get("col") else None
+    missing = _MISSING_PART.match(description)
+    if missing is not None:
+        words = re.sub(r"(?<=[a-z])(?=[A-Z])", " ", missing.group(2)).upper()
+        problem = f"an incomplete {words}"
+    elif description.startswith("Expected table name"):
+        problem = "expected a table name"
+    elif description.startswith("Expecting "):
+        problem = f"expected `{description.removeprefix('Expecting ').strip()}`"
+    elif description.startswith("Invalid expression / Unexpected token"):
+        problem = "unexpected text"
+        if found:
+            return f"unexpected `{found[:40]}`", at
+    else:
+        problem = re.sub(r"<[^<>]*>", "", description).strip() or "syntax error"
+    if " but got " not in description and found and found != text.strip():
+        problem += f" near `{found[:40]}`"
+    elif description.endswith("SENTINEL, line: 1, col: 1, start: 0, end: 0, comments: []>"):
+        problem += ", found the end of the query"
+    return problem, at
+
+
+# `Required keyword: 'this' missing for <class 'sqlglot.expressions.query.Where'>`
+_MISSING_PART = re.compile(r"Required keyword: '(\w+)' missing for <class '[\w.]*?(\w+)'>")
+
+
+# ---- evidence for violations ---------------------------------------------------
+# Each takes its builtin's arguments; only a matched rule calls it.
+
+_MAX_ITEMS = 20
+
+
+def _located(query: str, dialect: str) -> Located:
+    try:
+        return locate(query, dialect)
+    except Exception:  # spans are a courtesy: report the rest without them
+        return Located(())
+
+
+def _spanned(query: str, item: dict[str, Any], span: tuple[int, int] | None) -> dict[str, Any]:
+    if span is not None:
+        item.update(start=span[0], end=span[1], text=excerpt(query, span))
+    return item
+
+
+def _writes_details(query: str, dialect: str = "postgres") -> dict[str, Any] | None:
+    found = analysis(query, dialect).writes[:_MAX_ITEMS]
+    if not found:
+        return None
+    where = _located(query, dialect)
+    items = [
+        _spanned(
+            query,
+            {"statement": f.statement, "what": f.what, "text": f.text},
+            f.span or where.statement(f.statement),
         )
-    return str(exc).split("\n")[0]
+        for f in found
+    ]
+    return {"sql": {"dialect": dialect, "writes": items}}
+
+
+def _statements_details(query: str, dialect: str = "postgres") -> dict[str, Any]:
+    kinds = analysis(query, dialect).kinds
+    where = _located(query, dialect)
+    items = [
+        _spanned(query, {"statement": i, "kind": kind}, where.statement(i))
+        for i, kind in enumerate(kinds[:_MAX_ITEMS], start=1)
+    ]
+    return {"sql": {"dialect": dialect, "statements": items}}
+
+
+def _occurrences(
+    query: str, found: dict[str, list[tuple[int, tuple[int, int]]]], names: Iterable[str]
+) -> list[dict[str, Any]]:
+    """Every place each of `names` stands in `query`, in text order."""
+    items = [
+        _spanned(query, {"name": name, "statement": statement}, span)
+        for name in names
+        for statement, span in found.get(name, [])
+    ]
+    return sorted(items, key=lambda i: i.get("start", 0))[:_MAX_ITEMS]
+
+
+def _tables_details(query: str, dialect: str = "postgres") -> dict[str, Any]:
+    names = analysis(query, dialect).tables
+    items = _occurrences(query, _located(query, dialect).tables, names)
+    return {"sql": {"dialect": dialect, "tables": items}}
+
+
+def _functions_details(query: str, dialect: str = "postgres") -> dict[str, Any]:
+    names = analysis(query, dialect).functions
+    items = _occurrences(query, _located(query, dialect).functions, names)
+    return {"sql": {"dialect": dialect, "functions": items}}
+
+
+def _denied_details(
+    query: str, dialect: str = "postgres", also: Iterable[Any] = ()
+) -> dict[str, Any] | None:
+    names = denied_functions(query, dialect, also)
+    if not names:
+        return None
+    items = _occurrences(query, _located(query, dialect).functions, names)
+    return {"sql": {"dialect": dialect, "functions": items}}
+
+
+def _unfiltered_details(query: str, dialect: str = "postgres") -> dict[str, Any] | None:
+    unfiltered = analysis(query, dialect).unfiltered
+    if not unfiltered:
+        return None
+    where = _located(query, dialect)
+    items = [_spanned(query, {"statement": i}, where.statement(i)) for i in unfiltered]
+    return {"sql": {"dialect": dialect, "without_where": items}}
 
 
 # ---- builtins -----------------------------------------------------------------
@@ -611,7 +742,10 @@ def _prepare() -> None:
 
 
 @builtin(
-    "sql.read_only", prepare=_prepare, examples=['sql.read_only(args.query, dialect: "postgres")']
+    "sql.read_only",
+    details=_writes_details,
+    prepare=_prepare,
+    examples=['sql.read_only(args.query, dialect: "postgres")'],
 )
 def read_only(query: Query, dialect: Dialect = "postgres") -> bool:
     """True when every statement of `query` is a plain read.
@@ -626,19 +760,34 @@ def read_only(query: Query, dialect: Dialect = "postgres") -> bool:
     return not analysis(query, dialect).writes
 
 
-@builtin("sql.writes", prepare=_prepare, examples=['sql.writes(args.query, dialect: "mysql")'])
+@builtin(
+    "sql.writes",
+    details=_writes_details,
+    prepare=_prepare,
+    examples=['sql.writes(args.query, dialect: "mysql")'],
+)
 def writes(query: Query, dialect: Dialect = "postgres") -> list[Any]:
     """What in `query` is not a plain read: a list of `{statement, what, text}` (empty for a read)."""
     return [f.to_dict() for f in analysis(query, dialect).writes]
 
 
-@builtin("sql.statements", prepare=_prepare, examples=['sql.statements(args.query) - {"select"}'])
+@builtin(
+    "sql.statements",
+    details=_statements_details,
+    prepare=_prepare,
+    examples=['sql.statements(args.query) - {"select"}'],
+)
 def statements(query: Query, dialect: Dialect = "postgres") -> list[Any]:
     """The kind of every statement, in order: `select`, `insert`, `update`, `delete`, `create`, ..."""
     return list(analysis(query, dialect).kinds)
 
 
-@builtin("sql.statement_count", prepare=_prepare, examples=["sql.statement_count(args.query) == 1"])
+@builtin(
+    "sql.statement_count",
+    details=_statements_details,
+    prepare=_prepare,
+    examples=["sql.statement_count(args.query) == 1"],
+)
 def statement_count(query: Query, dialect: Dialect = "postgres") -> int:
     """How many statements `query` holds (stacked queries count each)."""
     return len(analysis(query, dialect).kinds)
@@ -646,6 +795,7 @@ def statement_count(query: Query, dialect: Dialect = "postgres") -> int:
 
 @builtin(
     "sql.tables",
+    details=_tables_details,
     prepare=_prepare,
     examples=['sql.tables(args.query, dialect: "snowflake") - {"sales.orders"}'],
 )
@@ -659,7 +809,12 @@ def tables(query: Query, dialect: Dialect = "postgres") -> frozenset[Any]:
     return frozenset(analysis(query, dialect).tables)
 
 
-@builtin("sql.columns", prepare=_prepare, examples=['"*" in sql.columns(args.query)'])
+@builtin(
+    "sql.columns",
+    details=_statements_details,
+    prepare=_prepare,
+    examples=['"*" in sql.columns(args.query)'],
+)
 def columns(query: Query, dialect: Dialect = "postgres") -> frozenset[Any]:
     """Every column `query` names (`table.column` when qualified), and `*` for a star.
 
@@ -670,6 +825,7 @@ def columns(query: Query, dialect: Dialect = "postgres") -> frozenset[Any]:
 
 @builtin(
     "sql.functions",
+    details=_functions_details,
     prepare=_prepare,
     examples=['sql.functions(args.query) & {"pg_sleep", "dblink"}'],
 )
@@ -680,6 +836,7 @@ def functions(query: Query, dialect: Dialect = "postgres") -> frozenset[Any]:
 
 @builtin(
     "sql.denied_functions",
+    details=_denied_details,
     prepare=_prepare,
     examples=['sql.denied_functions(args.query, also: ["lower"])'],
 )
@@ -699,13 +856,23 @@ def denied_functions(
     return frozenset(analysis(query, dialect).functions & (_ALL_DENIED | extra))
 
 
-@builtin("sql.has_where", prepare=_prepare, examples=["sql.has_where(args.query)"])
+@builtin(
+    "sql.has_where",
+    details=_unfiltered_details,
+    prepare=_prepare,
+    examples=["sql.has_where(args.query)"],
+)
 def has_where(query: Query, dialect: Dialect = "postgres") -> bool:
     """True when every UPDATE and DELETE in `query` has a WHERE clause (true when there are none)."""
     return not analysis(query, dialect).unfiltered
 
 
-@builtin("sql.limit", prepare=_prepare, examples=["sql.limit(args.query) <= 1000"])
+@builtin(
+    "sql.limit",
+    details=_statements_details,
+    prepare=_prepare,
+    examples=["sql.limit(args.query) <= 1000"],
+)
 def limit(query: Query, dialect: Dialect = "postgres") -> int | None:
     """The largest row limit (`LIMIT`, `TOP`, `FETCH FIRST`) of the query's statements, or null
     when one of them has none."""
@@ -744,31 +911,30 @@ def limit_rows(
 
 def _capped(value: str, limit_to: int, dialect: str, before: Analysis) -> str | None:
     """`value` with every read statement capped at `limit_to` rows, or None when none
-    needs it."""
-    sqlglot, exp, _ = _sqlglot()
-    from sqlglot.errors import ErrorLevel
+    needs it: the text edited in place where that reads the same, else written anew."""
+    from railguard.builtins.sqlcap import cap_rows, regenerate
 
-    parsed = sqlglot.parse(value, read=dialect, error_level=ErrorLevel.RAISE)
-    changed = False
-    out = []
-    for statement in (s for s in parsed if s is not None and not isinstance(s, exp.Semicolon)):
-        current = _limit(statement, exp) if isinstance(statement, exp.Query) else None
-        if isinstance(statement, exp.Query) and (current is None or current > limit_to):
-            statement = statement.limit(limit_to, copy=False)
-            changed = True
-        out.append(statement.sql(dialect=dialect))
-    if not changed:
+    rewritten = cap_rows(value, dialect, limit_to)
+    if rewritten is None:
         return None
-    rewritten = "; ".join(out)
-    _check_rewrite(before, rewritten, dialect)
+    try:
+        _check_rewrite(before, rewritten, dialect, limit_to)
+    except EvalError:
+        rewritten = regenerate(value, dialect, limit_to)
+        if rewritten is None:
+            raise
+        _check_rewrite(before, rewritten, dialect, limit_to)
     return rewritten
 
 
-def _check_rewrite(before: Analysis, text: str, dialect: str) -> None:
-    """Raise unless the capped `text` reads no more than the query it was made from."""
+def _check_rewrite(before: Analysis, text: str, dialect: str, limit_to: int) -> None:
+    """Raise unless the capped `text` is capped and reads no more than the query it was
+    made from."""
     after = CACHE.get(dialect, text)
     if after.error is not None:
         raise EvalError(f"sql: the row-capped query does not parse: {after.error}")
+    if any(n is None or n > limit_to for n in after.limits):
+        raise EvalError(f"sql: the query could not be capped at {limit_to} rows: {text}")
     new_denied = (after.functions & _ALL_DENIED) - before.functions
     if (
         (after.writes and not before.writes)

@@ -126,37 +126,37 @@ class Guard:
                 try:
                     matched = self._timed(cond, event) if timed else cond(event)
                 except Exception as exc:
-                    allowed |= self._on_error(
-                        rule, event, _cause(exc), violations, warnings, labels
-                    )
+                    allowed |= self._on_error(rule, event, exc, violations, warnings, labels)
                     escalate = escalate or (
                         rule.effect == "escalate" and not rule.fail_open and not rule.shadow
                     )
                     continue
                 if (not matched) != negate:
                     continue
+            else:
+                matched = None
             effect = rule.effect
             if rule.shadow:
-                warnings.append(_violation(rule, event, f"would {effect}: "))
+                warnings.append(_violation(rule, event, matched, f"would {effect}: "))
                 if effect == "allow":  # only the shadow policy's own (shadow) gate reads this bit
                     allowed |= 1 << rule.policy_index
             elif effect == "allow":
                 allowed |= 1 << rule.policy_index
             elif effect == "deny":
                 denied = True
-                violations.append(_violation(rule, event))
+                violations.append(_violation(rule, event, matched))
             elif effect == "escalate":
                 escalate = True
-                violations.append(_violation(rule, event))
+                violations.append(_violation(rule, event, matched))
             elif effect == "warn":
-                warnings.append(_violation(rule, event))
+                warnings.append(_violation(rule, event, matched))
             elif effect == "redact":
                 if denied:  # a denied event is not rewritten: spare the work
                     continue
                 try:
                     event = _redact(rule, event, redactions)
                 except Exception as exc:
-                    self._on_error(rule, event, _cause(exc), violations, warnings, labels)
+                    self._on_error(rule, event, exc, violations, warnings, labels)
             elif effect == "label" and rule.label not in labels:
                 labels.append(str(rule.label))
 
@@ -252,29 +252,33 @@ class Guard:
         self,
         rule: CompiledRule,
         event: Event,
-        cause: str,
+        exc: Exception,
         violations: list[Violation],
         warnings: list[Violation],
         labels: list[str],
     ) -> int:
         """Record a failed check; return the allow bit it grants (only allow rules that fail open)."""
         effect = rule.effect
+        cause = _cause(exc)
+        details = getattr(exc, "details", None)
         message = f"`{rule.id}` could not be checked: {cause}"
         if rule.fail_open or rule.shadow or effect == "warn":
-            warnings.append(_error(rule, "warn", message, cause))
+            warnings.append(_error(rule, "warn", message, cause, details))
             return (1 << rule.policy_index) if effect == "allow" and rule.fail_open else 0
         if effect in ("deny", "escalate"):
-            violations.append(_error(rule, effect, message, cause))
+            violations.append(_error(rule, effect, message, cause, details))
         elif effect == "redact":
             violations.append(
-                _error(rule, "deny", message + " (the payload could not be redacted)", cause)
+                _error(
+                    rule, "deny", message + " (the payload could not be redacted)", cause, details
+                )
             )
         elif effect == "label":
             if rule.label not in labels:
                 labels.append(str(rule.label))
-            warnings.append(_error(rule, "label", message, cause))
+            warnings.append(_error(rule, "label", message, cause, details))
         else:  # allow: fail closed means it does not match
-            warnings.append(_error(rule, "allow", message, cause))
+            warnings.append(_error(rule, "allow", message, cause, details))
         return 0
 
 
@@ -288,23 +292,31 @@ def _cause(exc: BaseException) -> str:
     return text if len(text) <= 300 else text[:297] + "..."
 
 
-def _violation(rule: CompiledRule, event: Event, prefix: str = "") -> Violation:
+def _violation(rule: CompiledRule, event: Event, matched: Any, prefix: str = "") -> Violation:
     return Violation(
         rule=rule.id,
         policy=rule.policy,
         effect=rule.effect,
         message=prefix + rule.message(event),
         location=rule.location,
+        details=rule.details(event, matched) if rule.details is not None else None,
     )
 
 
-def _error(rule: CompiledRule, effect: str, message: str, cause: str) -> Violation:
+def _error(
+    rule: CompiledRule,
+    effect: str,
+    message: str,
+    cause: str,
+    details: dict[str, Any] | None = None,
+) -> Violation:
     return Violation(
         rule=rule.id,
         policy=rule.policy,
         effect=effect,
         message=message,
         location=rule.location,
+        details=details,
         error=cause,
     )
 

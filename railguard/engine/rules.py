@@ -43,6 +43,8 @@ class CompiledRule:
     timed: bool = False  # calls builtins, so its time is measured against `checker_ms`
     redactor: Callable[[str], list[Redaction]] | None = None
     redact_target: tuple[str | int, ...] | None = None  # one path to rewrite, else every string
+    # The violation's `details`, from the event and the condition's value; only on a match.
+    details: Callable[[Any, Any], dict[str, Any] | None] | None = None
 
     def targets(self, tool: str | None) -> bool:
         if self.any_tool:

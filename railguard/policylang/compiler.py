@@ -186,6 +186,7 @@ class _RuleCompiler:
         names, globs, any_tool = self._target()
         redactor = self._redactor()
         condition, negate = self._condition()
+        details = _explainer(self.exprs.evidence)  # before the message adds its own calls
         message = self._message()
         if any(d.is_error for d in self.diags.items[errors_before:]):
             return None
@@ -208,6 +209,7 @@ class _RuleCompiler:
             negate=negate,
             timed=self.exprs.calls_builtins,
             redactor=redactor,
+            details=details,
         )
 
     def _target(self) -> tuple[frozenset[str], tuple[str, ...], bool]:
@@ -432,6 +434,37 @@ class _RuleCompiler:
         if buf:
             parts.append("".join(buf))
         return parts
+
+
+_MAX_MATCHED = 20  # items of a condition's value shown in a violation's details
+
+
+def _explainer(
+    evidence: list[tuple[Callable[..., Any], tuple[Callable[[Any], Any], ...]]],
+) -> Callable[[Any, Any], dict[str, Any] | None]:
+    """What a matched rule's violation carries as `details`: the evidence of the builtins
+    its condition calls, and the condition's value when that is a collection (the tables
+    outside an allowlist, the functions on a denylist)."""
+    hooks = tuple(evidence)
+
+    def details(event: Any, value: Any) -> dict[str, Any] | None:
+        out: dict[str, Any] = {}
+        if isinstance(value, frozenset | list | tuple) and value:
+            shown = sorted(value, key=str) if isinstance(value, frozenset) else list(value)
+            out["matched"] = shown[:_MAX_MATCHED]
+        for hook, args in hooks:
+            try:
+                found = hook(*[a(event) for a in args])
+            except Exception:  # evidence is a courtesy: the verdict stands without it
+                continue
+            for key, item in (found or {}).items():
+                if isinstance(item, dict) and isinstance(out.get(key), dict):
+                    out[key] = {**out[key], **item}
+                else:
+                    out[key] = item
+        return out or None
+
+    return details
 
 
 def _closing_brace(text: str, start: int) -> int:

@@ -210,6 +210,8 @@ class ExprCompiler:
         self.diags = diags
         self.builtins = registry()
         self.calls_builtins = False
+        # The calls whose builtins explain a match (`details=`): (hook, argument thunks).
+        self.evidence: list[tuple[Callable[..., Any], tuple[Thunk, ...]]] = []
         # Policy settings that supply a builtin argument left out (`dialect "mysql"`).
         self.defaults = dict(defaults or {})
 
@@ -541,6 +543,8 @@ class ExprCompiler:
         self.calls_builtins = True
         if spec.prepare is not None:
             spec.prepare()
+        if spec.details is not None:
+            self.evidence.append((spec.details, tuple(a.thunk() for a in bound)))
         return self._apply(node.span, spec.func, bound, spec.returns)
 
     def builtin(self, node: ast.Call) -> BuiltinSpec | None:

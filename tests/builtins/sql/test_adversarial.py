@@ -402,14 +402,20 @@ def bypasses(outcomes: tuple[Outcome, ...]) -> list[Outcome]:
 
 
 def rewrite_problems(outcomes: tuple[Outcome, ...]) -> list[str]:
-    """Allowed queries whose row-capped rewrite is dangerous or would not pass as it is."""
+    """Allowed queries whose row-capped rewrite is dangerous or would not pass as it is.
+
+    The rewrite keeps the agent's text and adds a cap, so the oracle must read it as it
+    reads the original (an unterminated string under one reading, which the server
+    refuses, stays so: the oracle is stricter than a server there).
+    """
     problems = []
     for o in outcomes:
         if not o.allowed or o.rewritten is None:
             continue
         category = classify(o.rewritten, o.attack.dialect)
         verdict = evaluate(o.rewritten, o.attack.dialect)
-        if category != HARMLESS or verdict.decision != "allow" or verdict.args is not None:
+        worse = category != HARMLESS and category != classify(o.attack.query, o.attack.dialect)
+        if worse or verdict.decision != "allow" or verdict.args is not None:
             problems.append(
                 f"{o.attack.origin} [{o.attack.dialect}] {o.attack.query!r}\n"
                 f"    rewritten to {o.rewritten!r}: oracle {category}, "
