@@ -151,8 +151,8 @@ class Guard:
             elif effect == "warn":
                 warnings.append(_violation(rule, event, matched))
             elif effect == "redact":
-                if denied:  # a denied event is not rewritten: spare the work
-                    continue
+                if denied or any(v.effect == DENY for v in violations):
+                    continue  # a denied event is not rewritten: spare the work
                 try:
                     event = _redact(rule, event, redactions)
                 except Exception as exc:

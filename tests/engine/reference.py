@@ -26,7 +26,8 @@ The semantics it spells out:
   own allow rules: a call it would deny is a warning `POLICY.default`.
 * `redact` rewrites every string of the payload (`args` of a call, else `content`), or
   only the string at the path given as its first argument (nothing when it is missing, an
-  error when it is not a string), for the rules after it.
+  error when it is not a string), for the rules after it; once a deny is recorded, a
+  matching `redact` does nothing (the event will not be sent), so it cannot fail either.
 * Decision: any deny violation denies; else any escalate escalates; else allow. For a
   call, every enforced `default deny` policy needs one of its own allow rules to match,
   or the call is denied by `POLICY.default`.
@@ -395,6 +396,8 @@ def evaluate(module: ast.Module, event: Any) -> Outcome:
                 error = True
             effect = rule.effect
             if not error and not shadow and effect == "redact":
+                if "deny" in effects:
+                    continue  # a denied event is never sent: it is not rewritten
                 try:
                     event = redact(rule, event)
                     continue
