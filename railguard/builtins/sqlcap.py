@@ -11,6 +11,7 @@ caller checks every capped query by analysing it again.
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 # Dialects where `LIMIT n` after the statement caps it.
@@ -79,7 +80,7 @@ def _edit(
             return _REGENERATE
         count = capped.args.get("count") if isinstance(capped, exp.Fetch) else capped.expression
         if isinstance(count, exp.Var) and count.name.upper() == "ALL":  # `LIMIT ALL`: no cap
-            for before, token in zip(chunk, chunk[1:], strict=False):
+            for before, token in itertools.pairwise(chunk):
                 if before.token_type == token_type.LIMIT and token.text.upper() == "ALL":
                     return int(token.start), int(token.end) + 1, str(limit_to)
             return _REGENERATE
