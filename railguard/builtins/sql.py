@@ -613,7 +613,9 @@ def _parse_problem(exc: Exception, text: str) -> tuple[str, tuple[int, int] | No
     error = errors[0]
     description = str(error.get("description") or "syntax error")
     found = str(error.get("highlight") or "")
-    at = (error["line"], error["col"]) if error.get("line") and error.get("col") else None
+    at = None
+    if error.get("line") and error.get("col"):  # sqlglot gives the column a token ends at
+        at = (error["line"], max(1, error["col"] - len(found) + 1))
     missing = _MISSING_PART.match(description)
     if missing is not None:
         words = re.sub(r"(?<=[a-z])(?=[A-Z])", " ", missing.group(2)).upper()

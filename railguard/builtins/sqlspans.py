@@ -53,7 +53,8 @@ def locate(text: str, dialect: str) -> Located:
         statement = normalize_identifiers(statement, dialect=dialect)
         for node in statement.walk():
             if isinstance(node, exp.Table) and node.name:
-                where = node_span(node, text)
+                spans = [node_span(p, text) for p in node.parts]  # not its alias
+                where = _cover([s for s in spans if s is not None])
                 if where is not None:
                     name = ".".join(p.name for p in node.parts)
                     out.tables.setdefault(name, []).append((index, where))
@@ -91,6 +92,10 @@ _LEADING_KEYWORDS = re.compile(
     r"\b(?:delete\s+from|delete|insert\s+into|insert|update|merge\s+into)\s+$", re.IGNORECASE
 )
 _CLOSING_PAREN = re.compile(r"\s*\)")
+
+
+def _cover(spans: list[Span]) -> Span | None:
+    return (min(s for s, _ in spans), max(e for _, e in spans)) if spans else None
 
 
 def excerpt(text: str, span: Span, limit: int = 120) -> str:

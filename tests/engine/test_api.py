@@ -153,3 +153,21 @@ def test_dict_events_are_validated() -> None:
         guard.evaluate({"kind": "call", "args": "not an object"})
     messages = " ".join(d.message for d in info.value.diagnostics)
     assert "`tool`" in messages and "`args`" in messages
+
+
+def test_a_violation_names_what_matched() -> None:
+    """A condition whose value is a collection (the tags outside an allowlist) puts it in
+    the violation's details, sorted, so the user sees which items broke the rule."""
+    guard = railguard.loads(
+        """policy p {
+  rule tags: deny call tag when args.tags - {"ok"}
+  rule flag: deny call tag when args.flag
+}"""
+    )
+    verdict = guard.evaluate(
+        {"kind": "call", "tool": "tag", "args": {"tags": ["zz", "ok", "aa"], "flag": True}}
+    )
+    by_rule = {v.rule: v for v in verdict.violations}
+    assert by_rule["p.tags"].details == {"matched": ["aa", "zz"]}
+    assert by_rule["p.flag"].details is None  # a plain true explains nothing more
+    assert by_rule["p.tags"].to_dict()["details"] == {"matched": ["aa", "zz"]}
