@@ -34,12 +34,12 @@ import re
 import threading
 import unicodedata
 from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
 from railguard.builtins.registry import Choices, EvalError, Redaction, builtin
-from railguard.builtins.sqlspans import Located, excerpt, locate, node_span
+from railguard.builtins.sqlspans import Located, excerpt, locate, node_span, statement_spans
 
 DIALECTS = (
     "athena bigquery clickhouse databricks doris drill duckdb hive materialize mysql oracle "
@@ -248,27 +248,24 @@ class _Kinds:
     writes: tuple[type, ...]
 
 
-_kinds: _Kinds | None = None
-
-
-def _sqlglot() -> tuple[Any, Any, _Kinds]:
-    global _kinds
-    import sqlglot
+@functools.cache
+def _sqlglot() -> tuple[Any, _Kinds, type[Exception]]:
+    """sqlglot's expressions module, its classes sorted, and its tokenizer's error."""
     from sqlglot import exp
+    from sqlglot.errors import TokenError
 
-    if _kinds is None:
-        logging.getLogger("sqlglot").setLevel(logging.ERROR)
-        write_names = (
-            "Insert Update Delete Merge Create Drop Alter TruncateTable Command Copy Set Grant "
-            "Revoke Transaction Commit Rollback Into Lock Pragma LoadData Use Cache Uncache "
-            "Refresh Analyze Attach Detach Execute Kill Comment Export Install Declare Summarize "
-            "DML DDL Put Get ExecuteSql StoredProcedure Block IfBlock WhileBlock Return"
-        ).split()
-        _kinds = _Kinds(
-            reads=(exp.Query, exp.Values),
-            writes=tuple(getattr(exp, n) for n in write_names if hasattr(exp, n)),
-        )
-    return sqlglot, exp, _kinds
+    logging.getLogger("sqlglot").setLevel(logging.ERROR)
+    write_names = (
+        "Insert Update Delete Merge Create Drop Alter TruncateTable Command Copy Set Grant "
+        "Revoke Transaction Commit Rollback Into Lock Pragma LoadData Use Cache Uncache "
+        "Refresh Analyze Attach Detach Execute Kill Comment Export Install Declare Summarize "
+        "DML DDL Put Get ExecuteSql StoredProcedure Block IfBlock WhileBlock Return"
+    ).split()
+    kinds = _Kinds(
+        reads=(exp.Query, exp.Values),
+        writes=tuple(getattr(exp, n) for n in write_names if hasattr(exp, n)),
+    )
+    return exp, kinds, TokenError
 
 
 def _analyze(dialect: str, text: str) -> Analysis:
@@ -343,9 +340,7 @@ def _merge(result: Analysis, other: Analysis, reading: _Reading) -> None:
 
 
 def _analyze_text(dialect: str, text: str, tokenizer: Any = None) -> Analysis:
-    sqlglot, exp, kinds = _sqlglot()
-    from sqlglot.errors import TokenError
-    from sqlglot.optimizer.normalize_identifiers import normalize_identifiers
+    exp, kinds, token_error = _sqlglot()
 
     out = Analysis()
     unknown = _NOT_UNDERSTOOD.search(text)
@@ -356,7 +351,7 @@ def _analyze_text(dialect: str, text: str, tokenizer: Any = None) -> Analysis:
         out.error = f"sql: the query does not parse as {dialect}: {problem} at {_where(at)}"
         return out
     try:
-        parsed = _parse(sqlglot, dialect, text, tokenizer)
+        parsed, tokens = _parse(dialect, text, tokenizer)
         # `SELECT 1; /* done */` ends in a `Semicolon` that holds only the comment
         statements = [s for s in parsed if s is not None and not isinstance(s, exp.Semicolon)]
     except Exception as exc:  # whatever sqlglot raises, the query is one we cannot read
@@ -366,7 +361,7 @@ def _analyze_text(dialect: str, text: str, tokenizer: Any = None) -> Analysis:
             out.error_at.update(line=position[0], column=position[1])
             problem += f" at {_where(position)}"
         out.error = f"sql: the query does not parse as {dialect}: {problem}"
-        out.lexical = isinstance(exc, TokenError)
+        out.lexical = isinstance(exc, token_error)
         return out
     if not statements:
         out.error = "sql: the query is empty"
@@ -375,15 +370,20 @@ def _analyze_text(dialect: str, text: str, tokenizer: Any = None) -> Analysis:
     if comment is not None:
         what = f"a `{comment.group()} ... */` comment, whose body MySQL executes"
         close = text.find("*/", comment.end())
-        span = (comment.start(), len(text) if close < 0 else close + 2)
-        out.writes.append(Finding(0, what, comment.group(), span))
+        where = (comment.start(), len(text) if close < 0 else close + 2)
+        out.writes.append(Finding(0, what, comment.group(), where))
+    # Names are folded the dialect's way (`Orders` is `orders` in postgres, `ORDERS` in
+    # snowflake) where they are read, not over the whole tree: it costs a third of a parse.
+    fold = _folder(dialect)
+    spans: tuple[tuple[int, int], ...] | None = None  # of the statements, when one writes
     for index, statement in enumerate(statements, start=1):
-        statement = normalize_identifiers(statement, dialect=dialect)
         out.kinds.append(_kind(statement, exp))
         if not isinstance(statement, kinds.reads):
-            out.writes.append(
-                Finding(index, f"{_a(out.kinds[-1])} statement", _snippet(statement, dialect))
-            )
+            if spans is None:
+                spans = statement_spans(tokens)
+            span = spans[index - 1] if len(spans) == len(statements) else None
+            quoted = excerpt(text, span) if span else _snippet(statement, dialect)
+            out.writes.append(Finding(index, f"{_a(out.kinds[-1])} statement", quoted, span))
         else:
             out.limits.append(statement_limit(statement, exp))
         for node in statement.walk():
@@ -392,6 +392,9 @@ def _analyze_text(dialect: str, text: str, tokenizer: Any = None) -> Analysis:
                 category = _categorize(type(node), exp, kinds)
             if not category and dialect != "tsql":
                 continue
+            unfiltered = category & _FILTERED and not node.args.get("where")
+            if unfiltered and index not in out.unfiltered[-1:]:
+                out.unfiltered.append(index)  # also a DELETE in a CTE
             if category & _WRITE and node is not statement:
                 out.writes.append(
                     Finding(
@@ -402,12 +405,14 @@ def _analyze_text(dialect: str, text: str, tokenizer: Any = None) -> Analysis:
                     )
                 )
             elif category & _TABLE:
-                if node.name and not (not node.db and _names_cte(node, exp, dialect)):
-                    out.tables.add(".".join(p.name for p in node.parts))
+                if node.name:  # not a table function
+                    parts = [fold(p) for p in node.parts]
+                    if not (len(parts) == 1 and _names_cte(node, parts[0], exp, dialect, fold)):
+                        out.tables.add(".".join(parts))
             elif category & _COLUMN:
                 # names as folded, without quotes: `"ssn"` is the column `ssn` in postgres
                 star = isinstance(node.this, exp.Star)
-                out.columns.add("*" if star else ".".join(p.name for p in node.parts))
+                out.columns.add("*" if star else ".".join(fold(p) for p in node.parts))
             elif category & _STAR and not isinstance(node.parent, exp.Column):
                 out.columns.add("*")
             elif category & _HINT and _locking_hints(node, exp):
@@ -433,14 +438,12 @@ def _analyze_text(dialect: str, text: str, tokenizer: Any = None) -> Analysis:
                                 node_span(node, text, call=True),
                             )
                         )
-        if any(not n.args.get("where") for n in statement.find_all(exp.Update, exp.Delete)):
-            out.unfiltered.append(index)  # also a DELETE in a CTE
     return out
 
 
 # What the walk does with a node depends only on its class: sorted once per class, since
 # an isinstance test against the tuple of writing classes costs more than the parse.
-_WRITE, _TABLE, _COLUMN, _STAR, _HINT, _FUNC = 1, 2, 4, 8, 16, 32
+_WRITE, _TABLE, _COLUMN, _STAR, _HINT, _FUNC, _FILTERED = 1, 2, 4, 8, 16, 32, 64
 _CATEGORIES: dict[type, int] = {}
 
 
@@ -453,6 +456,7 @@ def _categorize(cls: type, exp: Any, kinds: _Kinds) -> int:
         (_STAR, (exp.Star,)),
         (_HINT, (exp.WithTableHint,)),
         (_FUNC, (exp.Func,)),
+        (_FILTERED, (exp.Update, exp.Delete)),
     ):
         if issubclass(cls, classes):
             category |= flag
@@ -460,7 +464,7 @@ def _categorize(cls: type, exp: Any, kinds: _Kinds) -> int:
     return category
 
 
-def _names_cte(table: Any, exp: Any, dialect: str) -> bool:
+def _names_cte(table: Any, name: str, exp: Any, dialect: str, fold: Callable[[Any], str]) -> bool:
     """Whether the unqualified `table` names a CTE in scope where it stands, not a table.
 
     A CTE is in scope in the body of the query that defines it and in the CTEs after it
@@ -468,7 +472,15 @@ def _names_cte(table: Any, exp: Any, dialect: str) -> bool:
     keyword); elsewhere the name is a table's, even when a CTE of that name is defined in
     another part of the statement.
     """
-    name = table.name
+
+    def named(cte: Any) -> bool:
+        alias = cte.args.get("alias")
+        return (
+            alias is not None
+            and isinstance(alias.this, exp.Identifier)
+            and fold(alias.this) == name
+        )
+
     child, node = table, table.parent
     while node is not None:
         if isinstance(node, exp.With):
@@ -478,28 +490,72 @@ def _names_cte(table: Any, exp: Any, dialect: str) -> bool:
                 seen = ctes
             else:
                 seen = ctes[: at + 1] if dialect in _IMPLICIT_RECURSION else ctes[:at]
-            if any(c.alias_or_name == name for c in seen):
+            if any(named(c) for c in seen):
                 return True
         else:
             scope = node.args.get("with_")
             defined = (
                 scope.expressions if isinstance(scope, exp.With) and scope is not child else []
             )
-            if any(c.alias_or_name == name for c in defined):
+            if any(named(c) for c in defined):
                 return True
         child, node = node, node.parent
     return False
 
 
-def _parse(sqlglot: Any, dialect: str, text: str, tokenizer: Any) -> list[Any]:
-    from sqlglot.dialects.dialect import Dialect
+def _parse(dialect: str, text: str, tokenizer: Any = None) -> tuple[list[Any], list[Any]]:
+    """The statements of `text`, and its tokens."""
     from sqlglot.errors import ErrorLevel
 
-    if tokenizer is None:
-        return list(sqlglot.parse(text, read=dialect, error_level=ErrorLevel.RAISE))
-    d = Dialect.get_or_raise(dialect)
-    tokens = tokenizer(dialect=d).tokenize(text)
-    return list(d.parser(error_level=ErrorLevel.RAISE).parse(tokens, text))
+    d = _dialect(dialect)
+    if tokenizer is not None:
+        tokens = tokenizer(dialect=d).tokenize(text)
+        return list(d.parser(error_level=ErrorLevel.RAISE).parse(tokens, text)), tokens
+    # One tokenizer and parser per dialect and thread: both reset themselves on each use,
+    # and making them costs a tenth of a short parse.
+    readers: dict[str, tuple[Any, Any]] = _READERS.__dict__.setdefault("by_dialect", {})
+    reader = readers.get(dialect)
+    if reader is None:
+        reader = readers[dialect] = (d.tokenizer(), d.parser(error_level=ErrorLevel.RAISE))
+    tokenize, parser = reader
+    tokens = tokenize.tokenize(text)
+    return list(parser.parse(tokens, text)), tokens
+
+
+_READERS = threading.local()
+
+
+@functools.cache
+def _folder(dialect: str) -> Callable[[Any], str]:
+    """The dialect's folding of a name part (`Orders` is `orders` in postgres), remembered
+    by (name, quoted) where the dialect folds a name the same wherever it stands."""
+    from sqlglot import exp
+    from sqlglot.dialects.dialect import Dialect
+
+    d = _dialect(dialect)
+    if type(d).normalize_identifier is not Dialect.normalize_identifier:
+        return lambda part: str(d.normalize_identifier(part).name)  # BigQuery: it depends
+    memo: dict[tuple[str, bool], str] = {}
+
+    def fold(part: Any) -> str:
+        if type(part) is not exp.Identifier:
+            return str(d.normalize_identifier(part).name)
+        key = (part.this, bool(part.args.get("quoted")))
+        name = memo.get(key)
+        if name is None:
+            if len(memo) > 50_000:
+                memo.clear()
+            name = memo[key] = str(d.normalize_identifier(part.copy()).name)
+        return name
+
+    return fold
+
+
+@functools.cache
+def _dialect(name: str) -> Any:
+    from sqlglot.dialects.dialect import Dialect
+
+    return Dialect.get_or_raise(name)
 
 
 def _locking_hints(node: Any, exp: Any) -> list[str]:
@@ -854,8 +910,9 @@ def denied_functions(
     the one the policy names). A function called as `schema.name(...)` matches by its name
     or any qualified form (`pg_sleep`, `dbms_lock.sleep`).
     """
-    extra = {str(f).lower() for f in also}
-    return frozenset(analysis(query, dialect).functions & (_ALL_DENIED | extra))
+    called = analysis(query, dialect).functions
+    extra = {str(f).lower() for f in also} if also else ()
+    return frozenset(f for f in called if f in _ALL_DENIED or f in extra)
 
 
 @builtin(

@@ -14,6 +14,8 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
+from railguard.builtins.sqlspans import split_statements
+
 # Dialects where `LIMIT n` after the statement caps it.
 _LIMIT_DIALECTS = frozenset(
     "postgres mysql sqlite duckdb snowflake bigquery redshift clickhouse databricks spark "
@@ -30,13 +32,7 @@ def cap_rows(text: str, dialect: str, limit_to: int) -> str | None:
 
     d = Dialect.get_or_raise(dialect)
     tokens = d.tokenize(text)
-    chunks: list[list[Any]] = [[]]
-    for token in tokens:
-        if token.token_type == TokenType.SEMICOLON:
-            chunks.append([])
-        else:
-            chunks[-1].append(token)
-    chunks = [c for c in chunks if c]
+    chunks = split_statements(tokens)
     parsed = d.parser(error_level=ErrorLevel.RAISE).parse(tokens, text)
     statements = [s for s in parsed if s is not None and not isinstance(s, exp.Semicolon)]
     if len(chunks) != len(statements):
@@ -65,7 +61,7 @@ def cap_rows(text: str, dialect: str, limit_to: int) -> str | None:
     return "".join(out)
 
 
-_REGENERATE: Any = object()
+_REGENERATE: tuple[int, int, str] = (-1, -1, "")  # a sentinel: compared with `is`
 
 
 def _edit(

@@ -34,27 +34,19 @@ def locate(text: str, dialect: str) -> Located:
     from sqlglot import exp
     from sqlglot.dialects.dialect import Dialect
     from sqlglot.optimizer.normalize_identifiers import normalize_identifiers
-    from sqlglot.tokens import TokenType  # type: ignore[attr-defined]
 
     from railguard.builtins.sql import function_names
 
     d = Dialect.get_or_raise(dialect)
-    tokens = d.tokenize(text)
-    chunks: list[list[Any]] = [[]]
-    for token in tokens:
-        if token.token_type == TokenType.SEMICOLON:
-            chunks.append([])
-        else:
-            chunks[-1].append(token)
-    spans = tuple((c[0].start, c[-1].end + 1) for c in chunks if c)
+    spans = statement_spans(d.tokenize(text))
     parsed = [s for s in d.parse(text) if s is not None and not isinstance(s, exp.Semicolon)]
     out = Located(spans if len(spans) == len(parsed) else ())
     for index, statement in enumerate(parsed, start=1):
         statement = normalize_identifiers(statement, dialect=dialect)
         for node in statement.walk():
             if isinstance(node, exp.Table) and node.name:
-                spans = [node_span(p, text) for p in node.parts]  # not its alias
-                where = _cover([s for s in spans if s is not None])
+                parts = [node_span(p, text) for p in node.parts]  # not its alias
+                where = _cover([s for s in parts if s is not None])
                 if where is not None:
                     name = ".".join(p.name for p in node.parts)
                     out.tables.setdefault(name, []).append((index, where))
@@ -64,6 +56,23 @@ def locate(text: str, dialect: str) -> Located:
                     for name in function_names(node, exp):
                         out.functions.setdefault(name, []).append((index, where))
     return out
+
+
+def split_statements(tokens: list[Any]) -> list[list[Any]]:
+    """The tokens of each statement: split at semicolons, as the parser splits them."""
+    from sqlglot.tokens import TokenType  # type: ignore[attr-defined]
+
+    chunks: list[list[Any]] = [[]]
+    for token in tokens:
+        if token.token_type == TokenType.SEMICOLON:
+            chunks.append([])
+        else:
+            chunks[-1].append(token)
+    return [c for c in chunks if c]
+
+
+def statement_spans(tokens: list[Any]) -> tuple[Span, ...]:
+    return tuple((int(c[0].start), int(c[-1].end) + 1) for c in split_statements(tokens))
 
 
 def node_span(node: Any, text: str, call: bool = False) -> Span | None:
