@@ -376,6 +376,7 @@ def _analyze_text(dialect: str, text: str, tokenizer: Any = None) -> Analysis:
     # snowflake) where they are read, not over the whole tree: it costs a third of a parse.
     fold = _folder(dialect)
     spans: tuple[tuple[int, int], ...] | None = None  # of the statements, when one writes
+    maybe_cte = "with" in text.lower()  # else no table name can be a CTE's: skip the search
     for index, statement in enumerate(statements, start=1):
         out.kinds.append(_kind(statement, exp))
         if not isinstance(statement, kinds.reads):
@@ -407,12 +408,12 @@ def _analyze_text(dialect: str, text: str, tokenizer: Any = None) -> Analysis:
             elif category & _TABLE:
                 if node.name:  # not a table function
                     parts = [fold(p) for p in node.parts]
-                    if not (len(parts) == 1 and _names_cte(node, parts[0], exp, dialect, fold)):
+                    alone = len(parts) == 1 and maybe_cte
+                    if not (alone and _names_cte(node, parts[0], exp, dialect, fold)):
                         out.tables.add(".".join(parts))
             elif category & _COLUMN:
                 # names as folded, without quotes: `"ssn"` is the column `ssn` in postgres
-                star = isinstance(node.this, exp.Star)
-                out.columns.add("*" if star else ".".join(fold(p) for p in node.parts))
+                out.columns.add(_column_name(node, exp, fold))
             elif category & _STAR and not isinstance(node.parent, exp.Column):
                 out.columns.add("*")
             elif category & _HINT and _locking_hints(node, exp):
@@ -462,6 +463,18 @@ def _categorize(cls: type, exp: Any, kinds: _Kinds) -> int:
             category |= flag
     _CATEGORIES[cls] = category
     return category
+
+
+def _column_name(node: Any, exp: Any, fold: Callable[[Any], str]) -> str:
+    """`column` or `table.column`, folded; `*` for `t.*`."""
+    args = node.args
+    this = args.get("this")
+    if type(this) is exp.Star:
+        return "*"
+    if args.get("db") is not None:  # `db.table.column`: rare, the general way
+        return ".".join(fold(p) for p in node.parts)
+    table = args.get("table")
+    return fold(this) if table is None else f"{fold(table)}.{fold(this)}"
 
 
 def _names_cte(table: Any, name: str, exp: Any, dialect: str, fold: Callable[[Any], str]) -> bool:
