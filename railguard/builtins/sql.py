@@ -181,7 +181,7 @@ class Analysis:
     kinds: list[str] = field(default_factory=list)
     writes: list[Finding] = field(default_factory=list)
     tables: set[str] = field(default_factory=set)
-    columns: set[str] = field(default_factory=set)
+    columns: set[str] | None = None  # on the first `sql.columns`: few policies ask
     functions: set[str] = field(default_factory=set)
     unfiltered: list[int] = field(default_factory=list)  # UPDATE/DELETE without WHERE
     limits: list[int | None] = field(default_factory=list)  # per query statement
@@ -336,10 +336,11 @@ def _merge(result: Analysis, other: Analysis, reading: _Reading) -> None:
     result.functions |= other.functions
     if reading.server:
         result.tables |= other.tables
-        result.columns |= other.columns
 
 
-def _analyze_text(dialect: str, text: str, tokenizer: Any = None) -> Analysis:
+def _analyze_text(
+    dialect: str, text: str, tokenizer: Any = None, with_columns: bool = False
+) -> Analysis:
     exp, kinds, token_error = _sqlglot()
 
     out = Analysis()
@@ -377,6 +378,9 @@ def _analyze_text(dialect: str, text: str, tokenizer: Any = None) -> Analysis:
     fold = _folder(dialect)
     spans: tuple[tuple[int, int], ...] | None = None  # of the statements, when one writes
     maybe_cte = "with" in text.lower()  # else no table name can be a CTE's: skip the search
+    if with_columns:
+        out.columns = set()
+    mask = ~0 if with_columns else ~(_COLUMN | _STAR)
     for index, statement in enumerate(statements, start=1):
         out.kinds.append(_kind(statement, exp))
         if not isinstance(statement, kinds.reads):
@@ -391,6 +395,7 @@ def _analyze_text(dialect: str, text: str, tokenizer: Any = None) -> Analysis:
             category = _CATEGORIES.get(type(node))
             if category is None:
                 category = _categorize(type(node), exp, kinds)
+            category &= mask
             if not category and dialect != "tsql":
                 continue
             unfiltered = category & _FILTERED and not node.args.get("where")
@@ -411,11 +416,12 @@ def _analyze_text(dialect: str, text: str, tokenizer: Any = None) -> Analysis:
                     alone = len(parts) == 1 and maybe_cte
                     if not (alone and _names_cte(node, parts[0], exp, dialect, fold)):
                         out.tables.add(".".join(parts))
-            elif category & _COLUMN:
+            elif category & _COLUMN and out.columns is not None:
                 # names as folded, without quotes: `"ssn"` is the column `ssn` in postgres
                 out.columns.add(_column_name(node, exp, fold))
-            elif category & _STAR and not isinstance(node.parent, exp.Column):
-                out.columns.add("*")
+            elif category & _STAR and out.columns is not None:
+                if not isinstance(node.parent, exp.Column):
+                    out.columns.add("*")
             elif category & _HINT and _locking_hints(node, exp):
                 hints = ", ".join(_locking_hints(node, exp))
                 out.writes.append(Finding(index, f"a locking table hint ({hints})", hints))
@@ -891,7 +897,15 @@ def columns(query: Query, dialect: Dialect = "postgres") -> frozenset[Any]:
 
     Names are case-folded the dialect's way and written without quotes.
     """
-    return frozenset(analysis(query, dialect).columns)
+    result = analysis(query, dialect)
+    if result.columns is None:  # the analysis every rule shares leaves columns out
+        found = _analyze_text(dialect, query, with_columns=True).columns or set()
+        for reading in _readings(dialect, query):
+            if reading.server:
+                other = _analyze_text(dialect, reading.text, reading.tokenizer, True)
+                found |= other.columns or set()
+        result.columns = found
+    return frozenset(result.columns)
 
 
 @builtin(
