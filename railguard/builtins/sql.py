@@ -591,10 +591,17 @@ def _tsql_statement_word(node: Any, exp: Any) -> bool:
     )
 
 
+_SQL_NAMES: dict[type, str] = {}  # a function class's name, a class method of sqlglot's
+
+
 def function_names(node: Any, exp: Any) -> list[str]:
     """A function's lower-case name and, when it is called as `schema.name(...)`, every
     qualified form too (`pg_sleep`, `pg_catalog.pg_sleep`), so a denylist may name either."""
-    name = (node.name if isinstance(node, exp.Anonymous) else node.sql_name()).lower()
+    cls = type(node)
+    if isinstance(node, exp.Anonymous):
+        name = node.name.lower()
+    else:
+        name = _SQL_NAMES.get(cls) or _SQL_NAMES.setdefault(cls, node.sql_name().lower())
     parent = node.parent
     if not (isinstance(parent, exp.Dot) and parent.expression is node):
         return [name]
