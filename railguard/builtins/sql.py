@@ -990,10 +990,11 @@ def limit_rows(
 ) -> list[Redaction]:
     """Add a row limit to every read statement that has none, and lower one that is higher.
 
-    The limit is written in the dialect's own syntax (`LIMIT`, `TOP` for T-SQL, ...). A query
-    that does not parse is an error: the call is denied rather than sent uncapped. So is a
-    capped query that reads more than the original (other statements, tables, writes or
-    denied functions): sqlglot writes the whole query anew, and the rules checked the original.
+    The limit is written into the query's own text in the dialect's syntax (`LIMIT`, `TOP`
+    for T-SQL, ...), the rest left as written; `WITH TIES`, `PERCENT` and the like are kept
+    inside a capped subquery. A query that does not parse is an error: the call is denied
+    rather than sent uncapped. So is a capped query that is not capped or reads more than
+    the original (other statements, tables, writes or denied functions).
     """
     before = analysis(value, dialect)  # raises when the query does not parse
     if limit_to not in before.capped:  # kept with the cached analysis
