@@ -377,7 +377,6 @@ def _analyze_text(
     # snowflake) where they are read, not over the whole tree: it costs a third of a parse.
     fold = _folder(dialect)
     spans: tuple[tuple[int, int], ...] | None = None  # of the statements, when one writes
-    maybe_cte = "with" in text.lower()  # else no table name can be a CTE's: skip the search
     if with_columns:
         out.columns = set()
     mask = ~0 if with_columns else ~(_COLUMN | _STAR)
@@ -391,6 +390,8 @@ def _analyze_text(
             out.writes.append(Finding(index, f"{_a(out.kinds[-1])} statement", quoted, span))
         else:
             out.limits.append(statement_limit(statement, exp))
+        ctes: set[str] = set()  # the CTE names defined anywhere in the statement
+        unqualified: list[tuple[Any, str]] = []  # tables that may name one of them
         for node in statement.walk():
             category = _CATEGORIES.get(type(node))
             if category is None:
@@ -413,9 +414,14 @@ def _analyze_text(
             elif category & _TABLE:
                 if node.name:  # not a table function
                     parts = [fold(p) for p in node.parts]
-                    alone = len(parts) == 1 and maybe_cte
-                    if not (alone and _names_cte(node, parts[0], exp, dialect, fold)):
+                    if len(parts) == 1:
+                        unqualified.append((node, parts[0]))
+                    else:
                         out.tables.add(".".join(parts))
+            elif category & _CTE:
+                alias = node.args.get("alias")
+                if alias is not None and isinstance(alias.this, exp.Identifier):
+                    ctes.add(fold(alias.this))
             elif category & _COLUMN and out.columns is not None:
                 # names as folded, without quotes: `"ssn"` is the column `ssn` in postgres
                 out.columns.add(_column_name(node, exp, fold))
@@ -445,12 +451,16 @@ def _analyze_text(
                                 node_span(node, text, call=True),
                             )
                         )
+        for table, name in unqualified:
+            # Only a name some CTE has can name one: the search up the tree is for those.
+            if name not in ctes or not _names_cte(table, name, exp, dialect, fold):
+                out.tables.add(name)
     return out
 
 
 # What the walk does with a node depends only on its class: sorted once per class, since
 # an isinstance test against the tuple of writing classes costs more than the parse.
-_WRITE, _TABLE, _COLUMN, _STAR, _HINT, _FUNC, _FILTERED = 1, 2, 4, 8, 16, 32, 64
+_WRITE, _TABLE, _COLUMN, _STAR, _HINT, _FUNC, _FILTERED, _CTE = 1, 2, 4, 8, 16, 32, 64, 128
 _CATEGORIES: dict[type, int] = {}
 
 
@@ -464,6 +474,7 @@ def _categorize(cls: type, exp: Any, kinds: _Kinds) -> int:
         (_HINT, (exp.WithTableHint,)),
         (_FUNC, (exp.Func,)),
         (_FILTERED, (exp.Update, exp.Delete)),
+        (_CTE, (exp.CTE,)),
     ):
         if issubclass(cls, classes):
             category |= flag
