@@ -4,12 +4,12 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint check bench bench-sql docs clean
+.PHONY: demo test lint check bench bench-sql bench-pii bench-schema docs clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev,bench]'
+	$(BIN)/pip install --quiet -e '.[dev,bench,ner]'
 	touch $(STAMP)
 
 demo: $(STAMP)
@@ -32,6 +32,12 @@ bench: $(STAMP)
 bench-sql: $(STAMP)
 	$(BIN)/python bench/bench_sql.py
 	$(BIN)/python bench/sql_false_deny.py
+
+bench-pii: $(STAMP)
+	$(BIN)/python bench/bench_pii.py
+
+bench-schema: $(STAMP)
+	$(BIN)/python bench/bench_schema.py
 
 docs: $(STAMP)
 	$(BIN)/railguard builtins --format markdown > docs/builtins.md

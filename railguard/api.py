@@ -21,13 +21,23 @@ PolicySource = str | Path
 
 
 def check(
-    sources: PolicySource | Iterable[PolicySource], *, limits: Limits | None = None
+    sources: PolicySource | Iterable[PolicySource],
+    *,
+    limits: Limits | None = None,
+    allow_imports: Iterable[str] = (),
+    schema_roots: Mapping[str, str | Path] | None = None,
 ) -> tuple[Guard | None, list[Diagnostic]]:
-    """Compile policies; return the guard (None on errors) and every diagnostic, sorted."""
+    """Compile policies; return the guard (None on errors) and every diagnostic, sorted.
+
+    `allow_imports` names the modules (and their submodules) whose pydantic models policies
+    may name in `schema.model`: importing a module runs its code. `schema_roots` maps URI
+    prefixes to local folders, so that a schema's `$ref` to `https://acme.com/schemas/x.json`
+    reads `FOLDER/x.json` (offline; nothing is ever downloaded).
+    """
     paths, texts = _split(sources)
     diags = Diagnostics()
     loaded = load_sources(paths, texts, diags)
-    result = compile_sources(loaded, diags)
+    result = compile_sources(loaded, diags, engine_config(allow_imports, schema_roots))
     found = diags.sorted()
     if diags.has_errors:
         return None, found
@@ -43,31 +53,48 @@ def check(
     return guard, found
 
 
-def load(sources: PolicySource | Iterable[PolicySource], *, limits: Limits | None = None) -> Guard:
+def load(
+    sources: PolicySource | Iterable[PolicySource],
+    *,
+    limits: Limits | None = None,
+    allow_imports: Iterable[str] = (),
+    schema_roots: Mapping[str, str | Path] | None = None,
+) -> Guard:
     """Compile policy files, folders (every `*.rail` inside) or policy text into a `Guard`.
 
-    Raises `PolicyError` carrying every diagnostic when any policy has an error.
+    Raises `PolicyError` carrying every diagnostic when any policy has an error. See
+    `check` for `allow_imports` and `schema_roots`.
     """
-    guard, diagnostics = check(sources, limits=limits)
+    guard, diagnostics = check(
+        sources, limits=limits, allow_imports=allow_imports, schema_roots=schema_roots
+    )
     if guard is None:
         raise PolicyError([d for d in diagnostics if d.is_error])
     return guard
 
 
-def loads(text: str, name: str = "<policy>", *, limits: Limits | None = None) -> Guard:
-    """Compile policy text (never read as a path)."""
-    guard, diagnostics = _check_text(text, name, limits)
+def loads(
+    text: str,
+    name: str = "<policy>",
+    *,
+    limits: Limits | None = None,
+    allow_imports: Iterable[str] = (),
+    schema_roots: Mapping[str, str | Path] | None = None,
+) -> Guard:
+    """Compile policy text (never read as a path); paths in it are relative to the working
+    directory."""
+    guard, diagnostics = _check_text(text, name, limits, engine_config(allow_imports, schema_roots))
     if guard is None:
         raise PolicyError([d for d in diagnostics if d.is_error])
     return guard
 
 
 def _check_text(
-    text: str, name: str, limits: Limits | None
+    text: str, name: str, limits: Limits | None, config: Mapping[str, Any] | None = None
 ) -> tuple[Guard | None, list[Diagnostic]]:
     diags = Diagnostics()
     loaded = load_sources([], [(name, text)], diags)
-    result = compile_sources(loaded, diags)
+    result = compile_sources(loaded, diags, config)
     found = diags.sorted()
     if diags.has_errors:
         return None, found
@@ -80,6 +107,18 @@ def _check_text(
         files=[name],
     )
     return guard, found
+
+
+def engine_config(
+    allow_imports: Iterable[str] = (), schema_roots: Mapping[str, str | Path] | None = None
+) -> dict[str, Any]:
+    """The engine configuration that load-time builtin arguments read."""
+    if isinstance(allow_imports, str):
+        allow_imports = [allow_imports]
+    return {
+        "allow_imports": tuple(allow_imports),
+        "schema_roots": {str(k): Path(v) for k, v in (schema_roots or {}).items()},
+    }
 
 
 _CACHE: dict[tuple[Any, ...], Guard] = {}

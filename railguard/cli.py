@@ -44,19 +44,56 @@ def _is_io_problem(d: Diagnostic) -> bool:
     return d.code == "RG213" and d.span.line == 0
 
 
+_ALLOW_IMPORT = click.option(
+    "--allow-import",
+    "allow_imports",
+    multiple=True,
+    metavar="MODULE",
+    help="A module (with its submodules) whose pydantic models `schema.model` may name (repeatable).",
+)
+_SCHEMA_ROOT = click.option(
+    "--schema-root",
+    "schema_roots",
+    multiple=True,
+    metavar="URI=FOLDER",
+    help="Read schemas under the URI prefix from a local folder, offline (repeatable).",
+)
+
+
+def _engine_config(allow_imports: tuple[str, ...], schema_roots: tuple[str, ...]) -> Any:
+    from railguard.api import engine_config
+
+    roots: dict[str, str] = {}
+    for item in schema_roots:
+        prefix, sep, folder = item.partition("=")
+        if not sep or not prefix or not folder:
+            raise click.BadParameter(
+                f"expected URI=FOLDER, got `{item}`", param_hint="--schema-root"
+            )
+        roots[prefix] = folder
+    return engine_config(allow_imports, roots)
+
+
 @main.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option(
     "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
 )
-def lint(paths: tuple[Path, ...], fmt: str) -> None:
+@_ALLOW_IMPORT
+@_SCHEMA_ROOT
+def lint(
+    paths: tuple[Path, ...],
+    fmt: str,
+    allow_imports: tuple[str, ...],
+    schema_roots: tuple[str, ...],
+) -> None:
     """Check policy files and folders; report every problem with file:line:col.
 
     Exit status: 0 when there is no error, 1 when there are errors, 2 when a path cannot be read.
     """
     from railguard.policylang.lint import lint as run_lint
 
-    diagnostics = run_lint(list(paths))
+    diagnostics = run_lint(list(paths), _engine_config(allow_imports, schema_roots))
     _print_diagnostics(diagnostics, fmt)
     if any(_is_io_problem(d) for d in diagnostics):
         sys.exit(EXIT_USAGE)
@@ -127,14 +164,25 @@ def fmt(paths: tuple[Path, ...], check: bool) -> None:
 )
 @click.argument("event", type=click.File("r", encoding="utf-8"))
 @click.option("--explain", is_flag=True, help="Print a readable explanation instead of JSON.")
-def eval_command(policies: tuple[Path, ...], event: Any, explain: bool) -> None:
+@_ALLOW_IMPORT
+@_SCHEMA_ROOT
+def eval_command(
+    policies: tuple[Path, ...],
+    event: Any,
+    explain: bool,
+    allow_imports: tuple[str, ...],
+    schema_roots: tuple[str, ...],
+) -> None:
     """Evaluate one EVENT (a JSON file, or - for stdin) and print the verdict.
 
     Exit status: 0 allow, 3 deny, 4 escalate, 2 for a bad policy or event.
     """
     import railguard
 
-    guard, diagnostics = railguard.check(list(policies))
+    config = _engine_config(allow_imports, schema_roots)
+    guard, diagnostics = railguard.check(
+        list(policies), allow_imports=config["allow_imports"], schema_roots=config["schema_roots"]
+    )
     if guard is None:
         click.echo(render_human([d for d in diagnostics if d.is_error]), err=True)
         sys.exit(EXIT_USAGE)

@@ -1,5 +1,27 @@
 """Imports every builtin family so that its declarations land in the registry."""
 
-from railguard.builtins import collections, numbers, paths, redaction, sql, strings, urls
+from railguard.builtins import (
+    collections,
+    numbers,
+    paths,
+    pii,
+    redaction,
+    schema,
+    secrets,
+    sql,
+    strings,
+    urls,
+)
 
-__all__ = ["collections", "numbers", "paths", "redaction", "sql", "strings", "urls"]
+__all__ = [
+    "collections",
+    "numbers",
+    "paths",
+    "pii",
+    "redaction",
+    "schema",
+    "secrets",
+    "sql",
+    "strings",
+    "urls",
+]

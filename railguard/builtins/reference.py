@@ -12,6 +12,9 @@ FAMILY_TITLES = {
     "paths": "File paths",
     "redaction": "Redaction",
     "sql": "SQL (sqlglot)",
+    "schema": "Schemas (JSON Schema, pydantic)",
+    "pii": "Personal data (Presidio)",
+    "secrets": "Credentials",
 }
 
 

@@ -13,7 +13,8 @@ import inspect
 import types
 import typing
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Literal, get_args, get_origin, get_type_hints
 
 from railguard.builtins.regex import Regex
@@ -66,7 +67,8 @@ def _types_of(annotation: Any) -> frozenset[str]:
         return ANY
     origin = get_origin(annotation)
     if origin is typing.Annotated:
-        return _types_of(get_args(annotation)[0])
+        static = next((m for m in annotation.__metadata__ if isinstance(m, Static)), None)
+        return _types_of(get_args(annotation)[0] if static is None else static.accepts)
     if origin in (types.UnionType, typing.Union):
         out: frozenset[str] = frozenset()
         for arg in get_args(annotation):
@@ -109,12 +111,52 @@ class Choices:
 
 
 @dataclass(frozen=True, slots=True)
+class LoadContext:
+    """What a load-time argument's loader may read: where the policy is, and the engine's
+    configuration (`allow_imports`, `schema_roots`), the policy's tool catalog (tool name ->
+    `catalog.Tool`), and a cache shared by one compilation (to load a file once)."""
+
+    policy_dir: Path
+    policy_file: str = "<policy>"
+    config: Mapping[str, Any] = field(default_factory=dict)
+    catalog: Mapping[str, Any] = field(default_factory=dict)
+    cache: dict[Any, Any] = field(default_factory=dict)
+
+
+class LoadError(ValueError):
+    """A load-time argument cannot be loaded; the compiler reports it at the argument."""
+
+    def __init__(self, message: str, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+
+@dataclass(frozen=True, slots=True)
+class Static:
+    """`Annotated[Loaded, "...", Static(loader)]`: an argument fixed in the policy and
+    loaded once, when the policy compiles (a schema file, a model name).
+
+    The policy writes a value of type `accepts` (a string by default). The compiler calls
+    `loader(value, context, **uses)` with that constant (the default when the call leaves
+    it out), a `LoadContext`, and the constant values of the parameters named in `uses`;
+    the builtin receives what the loader returns (`Loaded`). A `LoadError` it raises
+    becomes a compile error at the argument.
+    """
+
+    loader: Callable[..., object]
+    uses: tuple[str, ...] = ()
+    accepts: Any = str
+
+
+@dataclass(frozen=True, slots=True)
 class Param:
     name: str
     types: frozenset[str]
     description: str
     default: Any = _MISSING
     choices: tuple[str, ...] | None = None
+    static: Static | None = None  # loaded when the policy compiles
 
     @property
     def required(self) -> bool:
@@ -200,8 +242,11 @@ def builtin(
             meta = getattr(annotation, "__metadata__", ())
             description = next((m for m in meta if isinstance(m, str)), "")
             choices = next((m.values for m in meta if isinstance(m, Choices)), None)
+            static = next((m for m in meta if isinstance(m, Static)), None)
             default = _MISSING if p.default is inspect.Parameter.empty else p.default
-            params.append(Param(p.name, _types_of(annotation), description, default, choices))
+            params.append(
+                Param(p.name, _types_of(annotation), description, default, choices, static)
+            )
         doc = inspect.cleandoc(func.__doc__ or "")
         summary, _, rest = doc.partition("\n")
         REGISTRY[name] = BuiltinSpec(

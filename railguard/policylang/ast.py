@@ -225,7 +225,20 @@ class Setting:
     value_span: Span = _span()
 
 
-Item = Setting | Rule
+@dataclass(frozen=True, slots=True)
+class Recognizer:
+    """`recognizer employee_id /EMP-[0-9]{6}/ context "employee" score 0.6`: an entity the
+    policy's `pii` builtins find beside Presidio's."""
+
+    name: str
+    patterns: tuple[RegexLit, ...]  # a string pattern is kept as a RegexLit without flags
+    context: tuple[str, ...] = ()
+    score: float | None = None
+    span: Span = _span()
+    name_span: Span = _span()
+
+
+Item = Setting | Rule | Recognizer
 
 
 @dataclass(frozen=True, slots=True)
@@ -242,6 +255,10 @@ class Policy:
     @property
     def settings(self) -> tuple[Setting, ...]:
         return tuple(i for i in self.items if isinstance(i, Setting))
+
+    @property
+    def recognizers(self) -> tuple[Recognizer, ...]:
+        return tuple(i for i in self.items if isinstance(i, Recognizer))
 
 
 @dataclass(frozen=True, slots=True)

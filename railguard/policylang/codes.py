@@ -92,7 +92,7 @@ CODES: dict[str, tuple[str, str]] = {
     ),
     "RG219": (
         "pattern not written in the policy",
-        "Patterns and redactions are compiled once when the policy loads, so they must be literals, not values read from the event.",
+        "Patterns, redactions and load-time arguments (schemas, tool catalogs, models) are compiled once when the policy loads, so they must be literals, not values read from the event.",
     ),
     "RG220": (
         "bad tool catalog",
@@ -112,6 +112,14 @@ CODES: dict[str, tuple[str, str]] = {
         "allow without effect",
         "Only `call` events need an allow; `input`, `result` and `output` events are allowed unless a rule denies them.",
     ),
+    "RG240": (
+        "argument cannot be loaded",
+        "Some builtin arguments are loaded once, when the policy compiles: a JSON Schema (a file relative to the policy, or inline JSON), a tool catalog, a pydantic model. The message says what is wrong: a file that does not exist or is not JSON; a schema its `$schema` metaschema rejects, with the JSON pointer of the bad part; a `$ref` that does not resolve, or that names a remote document (schemas are resolved offline, never downloaded: save the document in the policy's folder); a `pattern` that needs lookaround or backreferences; a model whose module the engine's `allow_imports` does not list (importing a module runs its code).",
+    ),
+    "RG241": (
+        "bad recognizer",
+        "A `recognizer` declaration needs a name (a letter, then letters, digits or `_`, unique in the policy), one or more patterns RE2 can run, context words that are not empty, and a score above 0 and at most 1.",
+    ),
     "RG301": (
         "unknown tool",
         "The rule names a tool that the policy's catalog (`tools from`) lacks, usually a typo that would block the tool the agent needs.",
@@ -123,6 +131,10 @@ CODES: dict[str, tuple[str, str]] = {
     "RG303": (
         "shadow mode",
         "A policy in `mode shadow` only reports what it would do; nothing in it is enforced.",
+    ),
+    "RG304": (
+        "entity needs a model",
+        "The call asks `pii` builtins for entities only a named-entity model finds (PERSON, LOCATION, ...), and no spaCy model is configured (`model:` in the call, `RAILGUARD_PII_MODEL`, or `pii.configure(model=...)`) or the configured one is not installed: those entities will never be found. Install one (`pip install 'railguard[ner]'`) and configure it, or drop the entities.",
     ),
     "RG403": (
         "malformed event",

@@ -7,11 +7,13 @@ cannot run, duplicate rule and policy names, message templates.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
-from railguard.builtins.registry import Redaction
+from railguard.builtins.regex import Regex, RegexError
+from railguard.builtins.registry import LoadContext, Redaction
 from railguard.engine.rules import CompiledPolicy, CompiledRule, Limits
 from railguard.policylang import ast
 from railguard.policylang.catalog import Tool
@@ -32,8 +34,13 @@ class CompileResult:
     sources: list[Source]
 
 
-def compile_sources(sources: list[Source], diags: Diagnostics) -> CompileResult:
+def compile_sources(
+    sources: list[Source], diags: Diagnostics, config: Mapping[str, Any] | None = None
+) -> CompileResult:
+    """Compile every policy of `sources`; `config` is the engine configuration that
+    load-time builtin arguments read (`allow_imports`, `schema_roots`)."""
     policies: list[CompiledPolicy] = []
+    cache: dict[Any, Any] = {}  # what load-time arguments loaded, shared by every policy
     catalog: dict[str, Tool] = {}
     seen: dict[str, Span] = {}
     for source in sources:
@@ -48,17 +55,46 @@ def compile_sources(sources: list[Source], diags: Diagnostics) -> CompileResult:
                 )
                 continue
             seen[policy.name] = policy.name_span
-            policies.append(_PolicyCompiler(policy, source, len(policies), diags).compile())
+            policies.append(
+                _PolicyCompiler(policy, source, len(policies), diags, config, cache).compile()
+            )
     return CompileResult(policies, catalog, sources)
 
 
 class _PolicyCompiler:
-    def __init__(self, policy: ast.Policy, source: Source, index: int, diags: Diagnostics) -> None:
+    def __init__(
+        self,
+        policy: ast.Policy,
+        source: Source,
+        index: int,
+        diags: Diagnostics,
+        config: Mapping[str, Any] | None = None,
+        cache: dict[Any, Any] | None = None,
+    ) -> None:
         self.policy = policy
         self.source = source
         self.index = index
         self.diags = diags
-        self.defaults: dict[str, tuple[str, Span]] = {}
+        # Values for builtin arguments a call leaves out: `dialect`, `recognizers`.
+        self.defaults: dict[str, tuple[Any, Span]] = {}
+        self.config = config or {}
+        self.cache = {} if cache is None else cache
+        self._contexts: dict[str, LoadContext] = {}
+
+    def load_context(self, file: str) -> LoadContext:
+        """For load-time arguments of a rule written in `file` (this policy's file or one it
+        includes): paths are relative to that file's folder (the working directory for text)."""
+        context = self._contexts.get(file)
+        if context is None:
+            if file == self.source.module.file:
+                path = self.source.path
+                folder = path.parent if path is not None else Path.cwd()
+            else:
+                folder = Path(file).resolve().parent
+            catalog = {k: v for c in self.source.catalogs.values() for k, v in c.items()}
+            context = LoadContext(folder, file, self.config, catalog, self.cache)
+            self._contexts[file] = context
+        return context
 
     def compile(self) -> CompiledPolicy:
         settings = self._settings()
@@ -67,6 +103,9 @@ class _PolicyCompiler:
             for s in self.policy.settings
             if s.name == "dialect"
         }
+        if self.policy.recognizers:
+            # the policy's `pii` calls run its recognizers unless they name others
+            self.defaults["recognizers"] = (self._recognizers(), self.policy.span)
         shadow = settings.get("mode") == "shadow"
         fail_open = settings.get("on_error") == "allow"
         rules: list[CompiledRule] = []
@@ -101,6 +140,48 @@ class _PolicyCompiler:
             location=str(span),
             limits={k: int(v) for k, v in settings.items() if k.startswith("limit.")},
         )
+
+    def _recognizers(self) -> list[Any]:
+        """The policy's `recognizer` declarations, built (RE2 patterns compiled once)."""
+        from railguard.builtins import pii
+
+        built: list[Any] = []
+        seen: dict[str, Span] = {}
+        for r in self.policy.recognizers:
+            if r.name in seen:
+                self.diags.error(
+                    "RG241",
+                    f"recognizer `{r.name}` is declared twice in policy `{self.policy.name}`",
+                    r.name_span,
+                    help=f"the first declaration is at {seen[r.name]}",
+                )
+                continue
+            seen[r.name] = r.name_span
+            compiled = [self._pattern(p) for p in r.patterns]
+            patterns = [p for p in compiled if p is not None]
+            if len(patterns) < len(compiled):
+                continue
+            try:
+                recognizer = pii.custom_recognizer(
+                    r.name, patterns, r.context, 0.6 if r.score is None else r.score
+                )
+            except (ValueError, RegexError) as exc:
+                self.diags.error("RG241", str(exc), r.span)
+                continue
+            built.append(recognizer)
+        return built
+
+    def _pattern(self, p: ast.RegexLit) -> Regex | None:
+        try:
+            return Regex(p.pattern, p.flags)
+        except RegexError as exc:
+            self.diags.error(
+                "RG211",
+                f"RE2 cannot run this pattern: {exc}",
+                p.span,
+                help="Railguard runs patterns in linear time with RE2, which has no backreferences or lookaround",
+            )
+            return None
 
     def _rules(self) -> list[tuple[ast.Rule, str]]:
         """This policy's rules, then those of its includes, each with its file's text."""
@@ -165,7 +246,9 @@ class _RuleCompiler:
         self.shadow = shadow
         self.fail_open = fail_open
         self.redact_target: tuple[str | int, ...] | None = None
-        self.exprs = ExprCompiler(rule.kind, owner.diags, owner.defaults)
+        self.exprs = ExprCompiler(
+            rule.kind, owner.diags, owner.defaults, owner.load_context(rule.span.file)
+        )
 
     def compile(self) -> CompiledRule | None:
         rule = self.rule

@@ -13,6 +13,7 @@ import json
 import operator
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from railguard.builtins.regex import Regex, RegexError
@@ -20,6 +21,9 @@ from railguard.builtins.registry import (
     ANY,
     BuiltinSpec,
     EvalError,
+    LoadContext,
+    LoadError,
+    Param,
     describe_types,
     registry,
     type_of,
@@ -204,7 +208,11 @@ class ExprCompiler:
     """Compiles the expressions of one rule, whose event kind fixes the available roots."""
 
     def __init__(
-        self, kind: str, diags: Diagnostics, defaults: Mapping[str, tuple[str, Span]] | None = None
+        self,
+        kind: str,
+        diags: Diagnostics,
+        defaults: Mapping[str, tuple[Any, Span]] | None = None,
+        load: LoadContext | None = None,
     ) -> None:
         self.kind = kind
         self.diags = diags
@@ -214,6 +222,8 @@ class ExprCompiler:
         self.evidence: list[tuple[Callable[..., Any], tuple[Thunk, ...]]] = []
         # Policy settings that supply a builtin argument left out (`dialect "mysql"`).
         self.defaults = dict(defaults or {})
+        # Where the policy is and the engine's configuration, for load-time arguments.
+        self.load = load
 
     def compile(self, node: ast.Expr) -> Compiled:
         method = getattr(self, "_" + type(node).__name__.lower())
@@ -651,7 +661,58 @@ class ExprCompiler:
             ok = ok and checked is not None
             if checked is not None:
                 bound.append(checked)
+        if ok and any(p.static is not None for p in params):
+            return self._load_static(node, spec, params, bound, values)
         return bound if ok else None
+
+    def _load_static(
+        self,
+        node: ast.Call,
+        spec: BuiltinSpec,
+        params: tuple[Param, ...],
+        bound: list[Compiled],
+        values: Mapping[str, tuple[Compiled, ast.Argument]],
+    ) -> list[Compiled] | None:
+        """Run the loaders of load-time parameters (`Static`) on their constant values; the
+        builtin receives what they return. Every failure is a diagnostic at the argument."""
+        by_name = {p.name: b for p, b in zip(params, bound, strict=True)}
+        out = list(bound)
+        ok = True
+        reported: set[str] = set()
+        for i, param in enumerate(params):
+            static = param.static
+            if static is None:
+                continue
+            names = [param.name, *(n for n in static.uses if n in by_name)]
+            loose = [n for n in names if not by_name[n].is_const]
+            for name in loose:
+                if name not in reported:
+                    reported.add(name)
+                    self.diags.error(
+                        "RG219",
+                        f"the argument `{name}` of `{spec.name}` must be written in the policy",
+                        values[name][1].value.span if name in values else node.span,
+                        help="it is loaded once, when the policy loads: write a literal value",
+                    )
+            if loose:
+                ok = False
+                continue
+            given = values.get(param.name)
+            span = given[1].value.span if given is not None else node.span
+            context = self.load or LoadContext(Path.cwd())
+            uses = {n: by_name[n].const for n in names[1:]}
+            try:
+                loaded = static.loader(by_name[param.name].const, context, **uses)
+            except LoadError as exc:
+                self.diags.error("RG240", exc.message, span, help=exc.hint)
+                ok = False
+                continue
+            except Exception as exc:  # a loader's bug must not crash the compiler
+                self.diags.error("RG240", f"`{spec.name}` cannot load `{param.name}`: {exc}", span)
+                ok = False
+                continue
+            out[i] = Compiled(None, loaded, param.types)
+        return out if ok else None
 
     def _check_arg(
         self, spec: BuiltinSpec, param: Any, value: Compiled, arg: ast.Argument
@@ -745,6 +806,9 @@ class ExprCompiler:
                 c1 = args[1].const
                 return Compiled(lambda ev: func(f0(ev), c1), types=types)
             return Compiled(lambda ev: func(f0(ev), f1(ev)), types=types)
+        if all(consts[1:]):  # `f(args, "schema.json", strict: true)`: one value, the rest fixed
+            first, rest = fns[0], tuple(a.const for a in args[1:])
+            return Compiled(lambda ev: func(first(ev), *rest), types=types)
         return Compiled(lambda ev: func(*[f(ev) for f in fns]), types=types)
 
 

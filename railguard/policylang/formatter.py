@@ -136,6 +136,21 @@ def setting_text(s: ast.Setting) -> str:
     return f"{s.name} {s.value}"
 
 
+def recognizer_lines(r: ast.Recognizer) -> list[tuple[str, int]]:
+    """`recognizer NAME patterns`, then `context ...` and `score N` on the same line when it
+    fits, else each on its own indented line."""
+    head = f"recognizer {r.name} " + ", ".join(_expr(p) for p in r.patterns)
+    clauses = []
+    if r.context:
+        clauses.append("context " + ", ".join(encode_string(w) for w in r.context))
+    if r.score is not None:
+        clauses.append(f"score {r.score:g}")
+    one_line = " ".join([head, *clauses])
+    if len(INDENT + one_line) <= MAX_WIDTH:
+        return [(one_line, r.span.start)]
+    return [(head, r.span.start)] + [(INDENT + c, r.span.start) for c in clauses]
+
+
 def rule_lines(rule: ast.Rule) -> list[tuple[str, int]]:
     """The rule's output lines, each with the source offset of the clause it prints."""
     head = f"label {rule.label}" if rule.effect == "label" else rule.effect
@@ -189,11 +204,12 @@ class _Formatter:
                 )
             )
             for item in policy.items:
-                out = (
-                    [(setting_text(item), item.span.start)]
-                    if isinstance(item, ast.Setting)
-                    else rule_lines(item)
-                )
+                if isinstance(item, ast.Setting):
+                    out = [(setting_text(item), item.span.start)]
+                elif isinstance(item, ast.Recognizer):
+                    out = recognizer_lines(item)
+                else:
+                    out = rule_lines(item)
                 blank = self._blank_above(item.span.start)
                 for j, (text, anchor) in enumerate(out):
                     lines.append(_Line(INDENT + text, anchor, blank_before=blank and j == 0))

@@ -45,6 +45,7 @@ ITEM_KEYWORDS = frozenset(
         "tools",
         "limit",
         "dialect",
+        "recognizer",
     ]
 )
 
@@ -598,7 +599,7 @@ class _ToAst(Transformer[Token, Any]):
 
     def policy(self, c: list[Any]) -> ast.Policy:
         name = c[1]
-        items = tuple(i for i in c[3:-1] if isinstance(i, ast.Setting | ast.Rule))
+        items = tuple(i for i in c[3:-1] if isinstance(i, ast.Setting | ast.Rule | ast.Recognizer))
         return ast.Policy(str(name), items, _cover(c), self.b.token(name))
 
     # -- settings
@@ -628,6 +629,35 @@ class _ToAst(Transformer[Token, Any]):
 
     def limit_setting(self, c: list[Token]) -> ast.Setting:
         return self._setting(c, "limit", self.b.number(c[2]), str(c[1]))
+
+    # -- custom recognizers
+    def recognizer(self, c: list[Any]) -> ast.Recognizer:
+        name, patterns = c[1], c[2]
+        words: list[Token] = c[4] if len(c) > 4 and c[4] is not None else []
+        score = self.b.number(c[6]) if len(c) > 6 and c[6] is not None else None
+        parts = [c[0], *patterns, *words, *(t for t in c[3:] if isinstance(t, Token))]
+        spans = [s for s in map(_edge, parts) if s is not None]
+        return ast.Recognizer(
+            str(name),
+            tuple(patterns),
+            tuple(self.b.string(w) for w in words),
+            None if score is None else float(score),
+            spans[0].to(max(spans, key=lambda s: s.end)),
+            self.b.token(name),
+        )
+
+    def recognizer_patterns(self, c: list[Token]) -> list[ast.RegexLit]:
+        out = []
+        for tok in c:
+            if tok.type == "REGEX":
+                pattern, flags = decode_regex(str(tok))
+                out.append(ast.RegexLit(pattern, flags, self.b.token(tok)))
+            else:
+                out.append(ast.RegexLit(self.b.string(tok), "", self.b.token(tok)))
+        return out
+
+    def recognizer_words(self, c: list[Token]) -> list[Token]:
+        return c
 
     def decision(self, c: list[Token]) -> Token:
         return c[0]

@@ -4,6 +4,7 @@ A case file is a policy test file that users can run too:
 
     policy: |                         # the policy text, inline
       policy url_host { ... }
+    allow_imports: [app.models]       # optional: modules `schema.model` may import
     cases:
       - name: userinfo is not the host          # unique within the file
         note: optional, why the case matters
@@ -18,6 +19,7 @@ A case file is a policy test file that users can run too:
         redactions: [{rule, path, start, end, replacement}]   # optional
         labels: [untrusted]                     # optional
 
+Paths in the policy (`tools from`, schema files) are relative to the case file's folder.
 The event is read with `railguard.event_from_dict`, so it is validated like JSON from the
 sidecar. A key that is left out is not checked; `errors`, when given, must name exactly
 the findings that carry an error.
@@ -25,6 +27,7 @@ the findings that carry an error.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 from pathlib import Path
 from typing import Any
@@ -35,7 +38,7 @@ import yaml
 import railguard
 
 CASES_DIR = Path(__file__).resolve().parent.parent / "cases"
-TOP_KEYS = {"policy", "cases", "note"}
+TOP_KEYS = {"policy", "cases", "note", "allow_imports"}
 CASE_KEYS = {
     "name",
     "note",
@@ -67,9 +70,22 @@ def load_case_file(path: Path) -> dict[str, Any]:
     return doc
 
 
+def check_policy(path: Path) -> tuple[railguard.Guard | None, list[Any]]:
+    """Compile a case file's policy as `railguard test` would: beside the case file."""
+    doc = load_case_file(path)
+    with contextlib.chdir(path.parent):
+        return railguard.check(doc["policy"], allow_imports=doc.get("allow_imports", ()))
+
+
 @functools.cache
 def guard_for(path: Path) -> railguard.Guard:
-    return railguard.loads(load_case_file(path)["policy"], name=str(path.relative_to(CASES_DIR)))
+    doc = load_case_file(path)
+    with contextlib.chdir(path.parent):
+        return railguard.loads(
+            doc["policy"],
+            name=str(path.relative_to(CASES_DIR)),
+            allow_imports=doc.get("allow_imports", ()),
+        )
 
 
 def check_case(guard: railguard.Guard, case: dict[str, Any]) -> list[str]:
@@ -131,7 +147,7 @@ def test_case_file_is_well_formed(path: Path) -> None:
         assert case["decision"] in ("allow", "deny", "escalate"), case["name"]
         if case["decision"] != "allow":
             assert case.get("violations"), f"{case['name']}: say which rules object"
-    guard, diagnostics = railguard.check(doc["policy"])
+    guard, diagnostics = check_policy(path)
     assert guard is not None, "\n".join(str(d) for d in diagnostics)
 
 

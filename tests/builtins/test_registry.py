@@ -15,6 +15,9 @@ from railguard.builtins.reference import render_markdown
 from railguard.builtins.registry import BuiltinSpec, registry
 
 ROOT = Path(__file__).resolve().parent.parent.parent
+# Examples may name the tool catalog's tools and the test models (`schema.args`, `schema.model`).
+EXAMPLE_TOOLS = ROOT / "tests" / "builtins" / "schema" / "fixtures" / "tools.json"
+EXAMPLE_IMPORTS = ("tests.builtins.schema.models",)
 CASES_DIR = ROOT / "tests" / "cases"
 DOCS = ROOT / "docs" / "builtins.md"
 MIN_CASES = 3
@@ -45,15 +48,16 @@ def test_examples_compile(spec: BuiltinSpec) -> None:
         assert re.search(re.escape(spec.name) + r"\s*\(", example), (
             f"the example `{example}` of `{spec.name}` does not call it"
         )
+        tools = f'  tools from "{EXAMPLE_TOOLS.as_posix()}"\n'
         if spec.kind == "redactor":
-            texts = [f"policy examples {{\n  {example}\n}}\n"]
+            texts = [f"policy examples {{\n{tools}  {example}\n}}\n"]
         else:
             # An example reads `args` (call events) or `content` (the other kinds).
             texts = [
-                f"policy examples {{\n  deny {kind} when {example}\n}}\n"
+                f"policy examples {{\n{tools}  deny {kind} when {example}\n}}\n"
                 for kind in ("call t", "output")
             ]
-        results = [railguard.check(text) for text in texts]
+        results = [railguard.check(text, allow_imports=EXAMPLE_IMPORTS) for text in texts]
         assert any(guard is not None for guard, _ in results), (
             f"the example `{example}` of `{spec.name}` does not compile:\n"
             + "\n".join(str(d) for _, diagnostics in results for d in diagnostics)

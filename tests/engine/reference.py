@@ -38,12 +38,13 @@ from __future__ import annotations
 import dataclasses
 import fnmatch
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import re2
 
 from railguard.builtins.regex import Regex
-from railguard.builtins.registry import ANY, registry
+from railguard.builtins.registry import ANY, LoadContext, registry
 from railguard.policylang import ast
 
 
@@ -237,6 +238,13 @@ def call(node: ast.Call, event: Any, defaults: dict[str, Any]) -> Any:
         if param.types != ANY and type_name(value) not in param.types:
             raise EvalError(f"`{spec.name}`: `{param.name}` cannot be {type_name(value)}")
         args.append(to_python(value))
+    for i, param in enumerate(spec.params):
+        if param.static is not None:  # loaded as the compiler loads it (a schema file, ...)
+            uses = {p.name: a for p, a in zip(spec.params, args, strict=True)}
+            context = LoadContext(Path.cwd())
+            args[i] = param.static.loader(
+                args[i], context, **{n: uses[n] for n in param.static.uses}
+            )
     try:
         return from_python(spec.func(*args))
     except Exception as exc:

@@ -270,19 +270,43 @@ def choices(name: str) -> tuple[str, ...]:
     return tuple(sorted(found)) or ("postgres", "mysql", "sqlite")
 
 
+# Load-time arguments (`Static`) the generator writes, by parameter name: values that load
+# in any policy. Builtins with another load-time parameter (a catalog, a model) are left out.
+STATIC_SAMPLES: dict[str, tuple[str, ...]] = {
+    "schema": ('{"type": "object"}', "true", '{"type": "string", "maxLength": 3}', "{}"),
+}
+
+
+def _generable(spec: BuiltinSpec) -> bool:
+    return all(p.static is None or p.name in STATIC_SAMPLES for p in spec.params)
+
+
+def _fixed(spec: BuiltinSpec) -> frozenset[str]:
+    """The parameters a load-time parameter reads, which must be literals too."""
+    return frozenset(n for p in spec.params if p.static is not None for n in p.static.uses)
+
+
 @functools.cache
 def _specs(want: str) -> tuple[BuiltinSpec, ...]:
     """Condition builtins whose result fits `want` (their first argument is never a regex)."""
     return tuple(
         sorted(
-            (s for s in registry().values() if s.kind == "function" and WANTS[want](s.returns)),
+            (
+                s
+                for s in registry().values()
+                if s.kind == "function" and WANTS[want](s.returns) and _generable(s)
+            ),
             key=lambda s: s.name,
         )
     )
 
 
-def _argument(draw: Draw, kind: str, param: Any, depth: int, dyn: bool) -> Ex:
+def _argument(draw: Draw, kind: str, param: Any, depth: int, dyn: bool, fixed: bool = False) -> Ex:
     types = param.types
+    if param.static is not None:
+        return Ex((_string(draw, _pick(draw, STATIC_SAMPLES[param.name])),), STR, False, POSTFIX)
+    if fixed:
+        return Ex((_pick(draw, ("true", "false")),), _t("bool"), False, POSTFIX)
     if param.choices is not None or param.name == "dialect":
         values = param.choices if param.choices is not None else choices(param.name)
         return Ex((_string(draw, _pick(draw, values)),), STR, False, POSTFIX)
@@ -310,7 +334,7 @@ def _call(draw: Draw, kind: str, want: str, depth: int) -> Ex:
             tokens.append(",")
         if i >= n_positional:
             tokens += [p.name, ":"]
-        tokens += _argument(draw, kind, p, depth, dyn=i == 0).tokens
+        tokens += _argument(draw, kind, p, depth, dyn=i == 0, fixed=p.name in _fixed(spec)).tokens
     if _chance(draw, 6):
         tokens.append(",")
     head, *rest = spec.name.split(".")
