@@ -58,13 +58,19 @@ def locate(text: str, dialect: str) -> Located:
     return out
 
 
-def split_statements(tokens: list[Any]) -> list[list[Any]]:
-    """The tokens of each statement: split at semicolons, as the parser splits them."""
+@functools.cache
+def _semicolon() -> Any:
     from sqlglot.tokens import TokenType  # type: ignore[attr-defined]
 
+    return TokenType.SEMICOLON
+
+
+def split_statements(tokens: list[Any]) -> list[list[Any]]:
+    """The tokens of each statement: split at semicolons, as the parser splits them."""
+    semicolon = _semicolon()
     chunks: list[list[Any]] = [[]]
     for token in tokens:
-        if token.token_type == TokenType.SEMICOLON:
+        if token.token_type is semicolon:
             chunks.append([])
         else:
             chunks[-1].append(token)
@@ -72,7 +78,22 @@ def split_statements(tokens: list[Any]) -> list[list[Any]]:
 
 
 def statement_spans(tokens: list[Any]) -> tuple[Span, ...]:
-    return tuple((int(c[0].start), int(c[-1].end) + 1) for c in split_statements(tokens))
+    """The span of each statement, from its first token to its last."""
+    semicolon = _semicolon()
+    spans = []
+    start = end = -1
+    for token in tokens:
+        if token.token_type is semicolon:
+            if start >= 0:
+                spans.append((start, end))
+                start = -1
+        else:
+            if start < 0:
+                start = token.start
+            end = token.end + 1
+    if start >= 0:
+        spans.append((start, end))
+    return tuple(spans)
 
 
 def node_span(node: Any, text: str, call: bool = False) -> Span | None:
