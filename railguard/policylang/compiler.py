@@ -35,10 +35,15 @@ class CompileResult:
 
 
 def compile_sources(
-    sources: list[Source], diags: Diagnostics, config: Mapping[str, Any] | None = None
+    sources: list[Source],
+    diags: Diagnostics,
+    config: Mapping[str, Any] | None = None,
+    prepare: bool = True,
 ) -> CompileResult:
     """Compile every policy of `sources`; `config` is the engine configuration that
-    load-time builtin arguments read (`allow_imports`, `schema_roots`)."""
+    load-time builtin arguments read (`allow_imports`, `schema_roots`). `prepare=False`
+    (the linter) skips the builtins' warm-up (importing Presidio, readying SQL dialects):
+    only evaluation needs it."""
     policies: list[CompiledPolicy] = []
     cache: dict[Any, Any] = {}  # what load-time arguments loaded, shared by every policy
     catalog: dict[str, Tool] = {}
@@ -56,7 +61,9 @@ def compile_sources(
                 continue
             seen[policy.name] = policy.name_span
             policies.append(
-                _PolicyCompiler(policy, source, len(policies), diags, config, cache).compile()
+                _PolicyCompiler(
+                    policy, source, len(policies), diags, config, cache, prepare
+                ).compile()
             )
     return CompileResult(policies, catalog, sources)
 
@@ -70,8 +77,10 @@ class _PolicyCompiler:
         diags: Diagnostics,
         config: Mapping[str, Any] | None = None,
         cache: dict[Any, Any] | None = None,
+        prepare: bool = True,
     ) -> None:
         self.policy = policy
+        self.prepare = prepare
         self.source = source
         self.index = index
         self.diags = diags
@@ -247,7 +256,11 @@ class _RuleCompiler:
         self.fail_open = fail_open
         self.redact_target: tuple[str | int, ...] | None = None
         self.exprs = ExprCompiler(
-            rule.kind, owner.diags, owner.defaults, owner.load_context(rule.span.file)
+            rule.kind,
+            owner.diags,
+            owner.defaults,
+            owner.load_context(rule.span.file),
+            prepare=owner.prepare,
         )
 
     def compile(self) -> CompiledRule | None:
@@ -366,7 +379,7 @@ class _RuleCompiler:
         bound = self.exprs.bind(node, spec, spec.params[1:])
         if bound is None:
             return None
-        if spec.prepare is not None:
+        if spec.prepare is not None and self.owner.prepare:
             spec.prepare()
         if not all(b.is_const for b in bound):
             self.diags.error(

@@ -213,8 +213,10 @@ class ExprCompiler:
         diags: Diagnostics,
         defaults: Mapping[str, tuple[Any, Span]] | None = None,
         load: LoadContext | None = None,
+        prepare: bool = True,
     ) -> None:
         self.kind = kind
+        self.prepare = prepare  # run the builtins' warm-up (not when only linting)
         self.diags = diags
         self.builtins = registry()
         self.calls_builtins = False
@@ -551,7 +553,7 @@ class ExprCompiler:
         if bound is None:
             return BAD
         self.calls_builtins = True
-        if spec.prepare is not None:
+        if spec.prepare is not None and self.prepare:
             spec.prepare()
         if spec.details is not None:
             self.evidence.append((spec.details, tuple(a.thunk() for a in bound)))

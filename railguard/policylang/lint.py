@@ -46,7 +46,7 @@ def lint(
     texts = [("<policy>", s) for s in items if isinstance(s, str) and looks_like_text(s)]
     diags = Diagnostics()
     loaded = load_sources(paths, texts, diags)
-    compile_sources(loaded, diags, config)
+    compile_sources(loaded, diags, config, prepare=False)
     for ctx in _contexts(loaded):
         for run in CHECKS:
             run(ctx, diags)

@@ -11,6 +11,8 @@ import sys
 import textwrap
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[3]
 
 NO_NETWORK = """
@@ -74,9 +76,21 @@ print(json.dumps({{"attempts": attempts, "content": v.content, "found": [f["enti
     assert not (tmp_path / "cache" / "python-tldextract").exists(), "no suffix list cached"
 
 
-def test_linting_a_policy_without_pii_rules_imports_no_presidio(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "text",
+    [
+        "policy plain {\n  deny call drop_table\n}\n",
+        # linting checks PII policies without running them: no Presidio either
+        "policy pii_rules {\n  recognizer emp /EMP-[0-9]{6}/\n"
+        "  deny output when pii.entities(content)\n"
+        '  redact output with pii.mask(entities: ["EMAIL_ADDRESS"])\n'
+        "  deny call run_sql unless sql.read_only(args.query)\n}\n",
+    ],
+    ids=["without pii rules", "with pii and sql rules"],
+)
+def test_linting_imports_no_presidio(tmp_path: Path, text: str) -> None:
     policy = tmp_path / "plain.rail"
-    policy.write_text("policy plain {\n  deny call drop_table\n}\n", encoding="utf-8")
+    policy.write_text(text, encoding="utf-8")
     out = run(
         f"""
 import sys
@@ -86,8 +100,8 @@ try:
     main(["lint", {str(policy)!r}])
 except SystemExit:
     pass
-heavy = sorted(m for m in ("presidio_analyzer", "spacy", "phonenumbers", "tldextract", "thinc")
-               if m in sys.modules)
+heavy = sorted(m for m in ("presidio_analyzer", "spacy", "phonenumbers", "tldextract", "thinc",
+                           "sqlglot") if m in sys.modules)
 print("HEAVY", heavy)
 """,
         tmp_path,
