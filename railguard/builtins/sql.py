@@ -352,9 +352,7 @@ def _analyze_text(
         out.error = f"sql: the query does not parse as {dialect}: {problem} at {_where(at)}"
         return out
     try:
-        parsed, tokens = _parse(dialect, text, tokenizer)
-        # `SELECT 1; /* done */` ends in a `Semicolon` that holds only the comment
-        statements = [s for s in parsed if s is not None and not isinstance(s, exp.Semicolon)]
+        statements, tokens = parse_statements(dialect, text, tokenizer)
     except Exception as exc:  # whatever sqlglot raises, the query is one we cannot read
         problem, position = _parse_problem(exc, text)
         out.error_at = {"problem": problem}
@@ -375,7 +373,7 @@ def _analyze_text(
         out.writes.append(Finding(0, what, comment.group(), where))
     # Names are folded the dialect's way (`Orders` is `orders` in postgres, `ORDERS` in
     # snowflake) where they are read, not over the whole tree: it costs a third of a parse.
-    fold = _folder(dialect)
+    fold = fold_names(dialect)
     spans: tuple[tuple[int, int], ...] | None = None  # of the statements, when one writes
     if with_columns:
         out.columns = set()
@@ -533,8 +531,15 @@ def _names_cte(table: Any, name: str, exp: Any, dialect: str, fold: Callable[[An
     return False
 
 
+def parse_statements(dialect: str, text: str, tokenizer: Any = None) -> tuple[list[Any], list[Any]]:
+    """The statements of `text`, and its tokens; raises what sqlglot raises."""
+    exp = _sqlglot()[0]
+    parsed, tokens = _parse(dialect, text, tokenizer)
+    # `SELECT 1; /* done */` ends in a `Semicolon` that holds only the comment
+    return [s for s in parsed if s is not None and not isinstance(s, exp.Semicolon)], tokens
+
+
 def _parse(dialect: str, text: str, tokenizer: Any = None) -> tuple[list[Any], list[Any]]:
-    """The statements of `text`, and its tokens."""
     from sqlglot.errors import ErrorLevel
 
     d = _dialect(dialect)
@@ -556,7 +561,7 @@ _READERS = threading.local()
 
 
 @functools.cache
-def _folder(dialect: str) -> Callable[[Any], str]:
+def fold_names(dialect: str) -> Callable[[Any], str]:
     """The dialect's folding of a name part (`Orders` is `orders` in postgres), remembered
     by (name, quoted) where the dialect folds a name the same wherever it stands."""
     from sqlglot import exp
@@ -832,7 +837,7 @@ def _prepare() -> None:
     `checker_ms` and could fail the check closed."""
     _sqlglot()
     for name in _COMMON_DIALECTS:
-        _folder(name)
+        fold_names(name)
         _parse(name, "SELECT 1")
 
 

@@ -26,15 +26,12 @@ _LIMIT_DIALECTS = frozenset(
 def cap_rows(text: str, dialect: str, limit_to: int) -> str | None:
     """`text` with every read statement capped at `limit_to` rows, or None when none needs it."""
     from sqlglot import exp
-    from sqlglot.dialects.dialect import Dialect
-    from sqlglot.errors import ErrorLevel
     from sqlglot.tokens import TokenType  # type: ignore[attr-defined]
 
-    d = Dialect.get_or_raise(dialect)
-    tokens = d.tokenize(text)
+    from railguard.builtins.sql import parse_statements
+
+    statements, tokens = parse_statements(dialect, text)
     chunks = split_statements(tokens)
-    parsed = d.parser(error_level=ErrorLevel.RAISE).parse(tokens, text)
-    statements = [s for s in parsed if s is not None and not isinstance(s, exp.Semicolon)]
     if len(chunks) != len(statements):
         return _regenerate(statements, dialect, limit_to)
 
@@ -122,13 +119,9 @@ def _wrap(
 
 def regenerate(text: str, dialect: str, limit_to: int) -> str | None:
     """`text` parsed and written anew by sqlglot, with every read statement capped."""
-    import sqlglot
-    from sqlglot import exp
-    from sqlglot.errors import ErrorLevel
+    from railguard.builtins.sql import parse_statements
 
-    parsed = sqlglot.parse(text, read=dialect, error_level=ErrorLevel.RAISE)
-    statements = [s for s in parsed if s is not None and not isinstance(s, exp.Semicolon)]
-    return _regenerate(statements, dialect, limit_to)
+    return _regenerate(parse_statements(dialect, text)[0], dialect, limit_to)
 
 
 def _regenerate(statements: list[Any], dialect: str, limit_to: int) -> str | None:

@@ -17,10 +17,11 @@ Span = tuple[int, int]
 
 @dataclass(frozen=True, slots=True)
 class Located:
-    statements: tuple[Span, ...]  # one per statement, empty when the split is unclear
-    tables: dict[str, list[tuple[int, Span]]] = field(
-        default_factory=dict
-    )  # name: (statement, span)
+    """Spans by statement (one per statement, none when the split is unclear), and the
+    (statement, span) of every table and function by name."""
+
+    statements: tuple[Span, ...]
+    tables: dict[str, list[tuple[int, Span]]] = field(default_factory=dict)
     functions: dict[str, list[tuple[int, Span]]] = field(default_factory=dict)
 
     def statement(self, index: int) -> Span | None:
@@ -32,23 +33,20 @@ class Located:
 def locate(text: str, dialect: str) -> Located:
     """The spans of the statements, tables and functions of `text`, which parses."""
     from sqlglot import exp
-    from sqlglot.dialects.dialect import Dialect
-    from sqlglot.optimizer.normalize_identifiers import normalize_identifiers
 
-    from railguard.builtins.sql import function_names
+    from railguard.builtins.sql import fold_names, function_names, parse_statements
 
-    d = Dialect.get_or_raise(dialect)
-    spans = statement_spans(d.tokenize(text))
-    parsed = [s for s in d.parse(text) if s is not None and not isinstance(s, exp.Semicolon)]
+    parsed, tokens = parse_statements(dialect, text)
+    spans = statement_spans(tokens)
     out = Located(spans if len(spans) == len(parsed) else ())
+    fold = fold_names(dialect)  # as the analysis folds them, so the names match
     for index, statement in enumerate(parsed, start=1):
-        statement = normalize_identifiers(statement, dialect=dialect)
         for node in statement.walk():
             if isinstance(node, exp.Table) and node.name:
                 parts = [node_span(p, text) for p in node.parts]  # not its alias
                 where = _cover([s for s in parts if s is not None])
                 if where is not None:
-                    name = ".".join(p.name for p in node.parts)
+                    name = ".".join(fold(p) for p in node.parts)
                     out.tables.setdefault(name, []).append((index, where))
             elif isinstance(node, exp.Func):
                 where = node_span(node, text, call=True)
