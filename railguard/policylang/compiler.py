@@ -122,16 +122,10 @@ class _PolicyCompiler:
         ordinal = 0
         for rule, text in self._rules():
             ordinal += 1
-            if rule.name is not None:
-                if rule.name in names:
-                    self.diags.error(
-                        "RG212",
-                        f"rule `{rule.name}` is defined twice in policy `{self.policy.name}`",
-                        rule.name_span,
-                        help=f"the first definition is at {names[rule.name]}",
-                    )
-                    continue
-                names[rule.name] = rule.name_span
+            if rule.name is not None and not self._first(
+                "RG212", "rule", rule.name, rule.name_span, names
+            ):
+                continue
             rule_id = f"{self.policy.name}.{rule.name or f'rule_{ordinal}'}"
             compiled = _RuleCompiler(rule, rule_id, self, text, shadow, fail_open).compile()
             if compiled is not None:
@@ -150,6 +144,19 @@ class _PolicyCompiler:
             limits={k: int(v) for k, v in settings.items() if k.startswith("limit.")},
         )
 
+    def _first(self, code: str, what: str, name: str, span: Span, seen: dict[str, Span]) -> bool:
+        """Record the first definition of `name`; report a second one and return False."""
+        if name in seen:
+            self.diags.error(
+                code,
+                f"{what} `{name}` is defined twice in policy `{self.policy.name}`",
+                span,
+                help=f"the first definition is at {seen[name]}",
+            )
+            return False
+        seen[name] = span
+        return True
+
     def _recognizers(self) -> list[Any]:
         """The policy's `recognizer` declarations, built (RE2 patterns compiled once)."""
         from railguard.builtins import pii
@@ -157,15 +164,8 @@ class _PolicyCompiler:
         built: list[Any] = []
         seen: dict[str, Span] = {}
         for r in self.policy.recognizers:
-            if r.name in seen:
-                self.diags.error(
-                    "RG241",
-                    f"recognizer `{r.name}` is declared twice in policy `{self.policy.name}`",
-                    r.name_span,
-                    help=f"the first declaration is at {seen[r.name]}",
-                )
+            if not self._first("RG241", "recognizer", r.name, r.name_span, seen):
                 continue
-            seen[r.name] = r.name_span
             compiled = [self._pattern(p) for p in r.patterns]
             patterns = [p for p in compiled if p is not None]
             if len(patterns) < len(compiled):
