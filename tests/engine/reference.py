@@ -14,7 +14,8 @@ The semantics it spells out:
   needs a list, set, object (its keys) or string (substring, of a string) on its right;
   arithmetic needs numbers (`+` also joins strings and lists), and `- & |` on lists and
   sets are set operations. Anything else is an error. Builtins check their argument types;
-  an argument left out takes the policy's setting of that name (`dialect`), else its default.
+  an argument left out takes the policy's setting of that name (`dialect`; `recognizers`, its
+  `recognizer` declarations), else its default.
 * A rule applies when its kind (and tool) fit the event and its conditions, taken in
   order, all hold (`when X`: X is truthy; `unless X`: X is falsy); the first that fails
   stops the rule. A condition that raises makes the whole rule an error, which fails
@@ -382,6 +383,13 @@ def redact(rule: ast.Rule, event: Any) -> Any:
     return dataclasses.replace(event, **{"args" if event.kind == "call" else "content": new})
 
 
+def recognizer(r: ast.Recognizer) -> Any:
+    from railguard.builtins import pii
+
+    patterns = [Regex(p.pattern, p.flags) for p in r.patterns]
+    return pii.custom_recognizer(r.name, patterns, r.context, 0.6 if r.score is None else r.score)
+
+
 def evaluate(module: ast.Module, event: Any) -> Outcome:
     """The decision on `event` under every policy of `module`, and the rules behind it."""
     out = Outcome("allow")
@@ -391,7 +399,9 @@ def evaluate(module: ast.Module, event: Any) -> Outcome:
         settings = {s.name: s.value for s in policy.settings}
         shadow = settings.get("mode") == "shadow"
         fail_open = settings.get("on_error") == "allow"
-        defaults = {k: v for k, v in settings.items() if k == "dialect"}
+        defaults: dict[str, Any] = {k: v for k, v in settings.items() if k == "dialect"}
+        if policy.recognizers:  # the policy's `pii` calls run its recognizers
+            defaults["recognizers"] = [recognizer(r) for r in policy.recognizers]
         for ordinal, rule in enumerate(policy.rules, start=1):
             rule_id = f"{policy.name}.{rule.name or f'rule_{ordinal}'}"
             if not targets(rule, event):

@@ -536,6 +536,27 @@ _SETTING_KEYS = ("default", "on_error", "mode", "version", "dialect")
 _SETTING_KEYS += tuple(f"limit.{n}" for n in Limits.names())
 
 
+_CONTEXT_WORDS = ("employee", "staff id", "badge", "ñame", "x")
+_SCORES = ("0.5", "1", "0.25", "1e-1", "0.999")
+
+
+def _recognizer(draw: Draw, name: str) -> tuple[str, ...]:
+    """`recognizer NAME /p/[, "p"]... [context "w", ...] [score N]`."""
+    patterns: list[str] = []
+    for i in range(_int(draw, 1, 3)):
+        patterns += [","] if i else []
+        patterns.append(_regex(draw) if _chance(draw, 2) else _string(draw, _pick(draw, PATTERNS)))
+    out = ["recognizer", name, *patterns]
+    if _chance(draw, 2):
+        out.append("context")
+        for i in range(_int(draw, 1, 3)):
+            out += [","] if i else []
+            out.append(_string(draw, _pick(draw, _CONTEXT_WORDS)))
+    if _chance(draw, 2):
+        out += ["score", _pick(draw, _SCORES)]
+    return tuple(out)
+
+
 def _policy(draw: Draw, policy_name: str, clean: bool, max_rules: int) -> tuple[str, ...]:
     keys = _SETTING_KEYS if clean else (*_SETTING_KEYS, "include", "tools")
     chosen = {_pick(draw, keys) for _ in range(_int(draw, 0, 4))}
@@ -543,7 +564,10 @@ def _policy(draw: Draw, policy_name: str, clean: bool, max_rules: int) -> tuple[
     names = {_name(draw) for _ in range(_int(draw, 0, max_rules))}
     rules = [_rule(draw, n if _chance(draw, 2) else None) for n in sorted(names)]
     rules += [_rule(draw, None) for _ in range(_int(draw, 0, max_rules - len(rules)))]
-    items = draw(st.permutations([*settings, *rules]))
+    # a recognizer's name starts with a letter (its entity is the name in upper case)
+    named = {n for n in (_name(draw) for _ in range(_int(draw, 0, 2))) if n[0].isalpha()}
+    recognizers = [_recognizer(draw, n) for n in sorted(named)]
+    items = draw(st.permutations([*settings, *rules, *recognizers]))
     return ("policy", policy_name, "{", *(t for item in items for t in item), "}")
 
 
