@@ -28,6 +28,7 @@ check: test lint
 
 bench: $(STAMP)
 	$(BIN)/python bench/bench_evaluate.py
+	$(BIN)/python bench/bench_sidecar.py
 
 bench-sql: $(STAMP)
 	$(BIN)/python bench/bench_sql.py

@@ -4,6 +4,8 @@ guard = railguard.load("policies/finance")
 verdict = guard.evaluate(railguard.ToolCall(tool="run_sql", args={"query": q}))
 """
 
+from typing import TYPE_CHECKING, Any
+
 __version__ = "0.1.0"
 
 from railguard.api import check, evaluate, load, loads
@@ -20,7 +22,22 @@ from railguard.engine.rules import Limits
 from railguard.engine.verdict import Replacement, Verdict, Violation
 from railguard.policylang.diagnostics import Diagnostic, PolicyError
 
+if TYPE_CHECKING:
+    from railguard.engine.client import AsyncClient, Client
+
+
+def __getattr__(name: str) -> Any:
+    """`Client` and `AsyncClient` import httpx: only when first used."""
+    if name in ("Client", "AsyncClient"):
+        from railguard.engine import client
+
+        return getattr(client, name)
+    raise AttributeError(f"module 'railguard' has no attribute {name!r}")
+
+
 __all__ = [
+    "AsyncClient",
+    "Client",
     "Diagnostic",
     "EventError",
     "Guard",

@@ -1,4 +1,4 @@
-"""The `railguard` command: lint, fmt, eval and the builtin reference."""
+"""The `railguard` command: lint, fmt, eval, serve and the builtin reference."""
 
 from __future__ import annotations
 
@@ -241,3 +241,76 @@ def explain(code: str | None, markdown: bool) -> None:
         click.echo(f"unknown code `{code}`; `railguard explain` lists them", err=True)
         sys.exit(EXIT_USAGE)
     click.echo(f"{code.upper()}: {entry[0]}\n\n{entry[1]}")
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--host", default=None, help="Address to bind (default 127.0.0.1: loopback only).")
+@click.option("--port", type=int, default=None, help="Port (default 8181).")
+@click.option("--workers", type=click.IntRange(1, 64), default=None, help="Worker processes.")
+@click.option(
+    "--config",
+    "config_file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="A YAML or JSON file of settings (see docs/sidecar.md); flags override it.",
+)
+@click.option(
+    "--token-file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Require this bearer token (else $RAILGUARD_TOKEN, else no authentication).",
+)
+@click.option("--no-watch", is_flag=True, default=False, help="Reload only on POST /v1/reload.")
+@_ALLOW_IMPORT
+@_SCHEMA_ROOT
+def serve(
+    paths: tuple[Path, ...],
+    host: str | None,
+    port: int | None,
+    workers: int | None,
+    config_file: Path | None,
+    token_file: Path | None,
+    no_watch: bool,
+    allow_imports: tuple[str, ...],
+    schema_roots: tuple[str, ...],
+) -> None:
+    """Serve verdicts over HTTP for the policies in PATHS (the sidecar).
+
+    POST /v1/evaluate, /v1/evaluate/batch and /v1/reload; GET /v1/policies, /healthz,
+    /readyz, /metrics and /openapi.json. Policies reload when their files change; a set
+    that does not compile is refused and the last good one keeps serving.
+    """
+    from railguard.engine.serveconfig import ServeConfig, load_config
+
+    base = ServeConfig()
+    if config_file is not None:
+        loaded = load_config(config_file)
+        if isinstance(loaded, ValueError):
+            click.echo(f"railguard serve: {loaded}", err=True)
+            sys.exit(EXIT_USAGE)
+        base = loaded
+    engine = _engine_config(allow_imports, schema_roots)
+    config = base.replace(
+        paths=[str(p) for p in paths],
+        host=host,
+        port=port,
+        workers=workers,
+        token_file=str(token_file) if token_file else None,
+        watch=False if no_watch else None,
+        allow_imports=[*base.allow_imports, *engine["allow_imports"]] if allow_imports else None,
+        schema_roots={**base.schema_roots, **{k: str(v) for k, v in engine["schema_roots"].items()}}
+        if schema_roots
+        else None,
+    )
+    token = config.token()
+    if isinstance(token, ValueError):
+        click.echo(f"railguard serve: {token}", err=True)
+        sys.exit(EXIT_USAGE)
+    missing = [p for p in config.paths if not Path(p).exists()]
+    if missing:
+        click.echo(f"railguard serve: `{missing[0]}` does not exist", err=True)
+        sys.exit(EXIT_USAGE)
+    from railguard.engine.server import run
+
+    run(config)

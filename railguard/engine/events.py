@@ -145,8 +145,68 @@ _PHRASES = {
 }
 
 
+_FIELDS = {
+    "input": frozenset({"kind", "content", "session", "context"}),
+    "call": frozenset({"kind", "tool", "args", "session", "context"}),
+    "result": frozenset({"kind", "tool", "content", "session", "context"}),
+    "output": frozenset({"kind", "content", "session", "context"}),
+}
+
+
+def _plain_event(data: Any) -> Event | None:
+    """The event, when `data` is plainly valid; None sends it through pydantic.
+
+    Accepts a subset of what the pydantic model accepts (exact `str`/`dict` types only) and
+    builds the same event from it: the sidecar's hot path, where events are almost always
+    well-formed. Anything else, valid or not, takes the full validation.
+    """
+    if type(data) is not dict:
+        return None
+    kind = data.get("kind")
+    allowed = _FIELDS.get(kind) if type(kind) is str else None
+    if allowed is None or not allowed.issuperset(data):
+        return None
+    session = data.get("session")
+    context = data.get("context", _MISSING)
+    if (session is not None and type(session) is not str) or (
+        context is not _MISSING and (type(context) is not dict or not _str_keys(context))
+    ):
+        return None
+    if context is _MISSING:
+        context = {}
+    if kind == "call" or kind == "result":
+        tool = data.get("tool")
+        if type(tool) is not str or not 0 < len(tool) <= 256:
+            return None
+        if kind == "call":
+            args = data.get("args", _MISSING)
+            if args is _MISSING:
+                args = {}
+            elif type(args) is not dict or not _str_keys(args):
+                return None
+            return ToolCall(tool=tool, args=args, session=session, context=context)
+        if "content" not in data:
+            return None
+        return ToolResult(tool=tool, content=data["content"], session=session, context=context)
+    if "content" not in data:
+        return None
+    if kind == "input":
+        return UserInput(content=data["content"], session=session, context=context)
+    return ModelOutput(content=data["content"], session=session, context=context)
+
+
+_MISSING: Any = object()
+
+
+def _str_keys(d: dict[Any, Any]) -> bool:
+    return all(type(key) is str for key in d)
+
+
 def event_from_dict(data: Any, source: str = "<event>") -> Event:
     """Validate a JSON object as an event; raise `EventError` listing every problem."""
+    plain = _plain_event(data)
+    if plain is not None:
+        return plain
     import pydantic
 
     try:

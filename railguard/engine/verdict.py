@@ -62,6 +62,7 @@ class Verdict:
     """The decision on one event. Build events, not verdicts: `Guard.evaluate()` makes these."""
 
     __slots__ = (
+        "_id",
         "_seq",
         "args",
         "content",
@@ -98,13 +99,14 @@ class Verdict:
         self.content: Any = None
         self.args: dict[str, Any] | None = None
         self._seq = next(_SEQUENCE)
+        self._id: str | None = None
 
     def __repr__(self) -> str:
         return f"Verdict(decision={self.decision!r}, kind={self.kind!r}, tool={self.tool!r}, violations={len(self.violations)})"
 
     @property
     def decision_id(self) -> str:
-        return f"{_PREFIX}-{self._seq:010d}"
+        return self._id or f"{_PREFIX}-{self._seq:010d}"
 
     @property
     def allowed(self) -> bool:
@@ -152,5 +154,39 @@ class Verdict:
             "elapsed_us": round(self.elapsed_us, 3),
         }
 
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Verdict:
+        """The verdict `to_dict()` gave, for example from the sidecar; keeps its `decision_id`."""
+        verdict = cls(
+            data["decision"],
+            tuple(_violation(v) for v in data.get("violations") or ()),
+            tuple(_violation(w) for w in data.get("warnings") or ()),
+            data.get("policy_digest") or "",
+            float(data.get("elapsed_us") or 0.0),
+            data["kind"],
+            data.get("tool"),
+        )
+        verdict.redactions = tuple(
+            Replacement(r["rule"], r["path"], r["start"], r["end"], r["replacement"])
+            for r in data.get("redactions") or ()
+        )
+        verdict.labels = tuple(data.get("labels") or ())
+        verdict.content = data.get("content")
+        verdict.args = data.get("args")
+        verdict._id = data.get("decision_id") or None
+        return verdict
+
     def to_json(self, indent: int | None = None) -> str:
         return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False, sort_keys=False)
+
+
+def _violation(data: dict[str, Any]) -> Violation:
+    return Violation(
+        rule=data["rule"],
+        policy=data["policy"],
+        effect=data["effect"],
+        message=data["message"],
+        location=data["location"],
+        details=data.get("details"),
+        error=data.get("error"),
+    )
