@@ -112,6 +112,10 @@ CODES: dict[str, tuple[str, str]] = {
         "allow without effect",
         "Only `call` events need an allow; `input`, `result` and `output` events are allowed unless a rule denies them.",
     ),
+    "RG200": (
+        "policy set could not be compiled",
+        "The compiler itself failed on the policy set (a bug in Railguard: please report it with the policy). The sidecar keeps serving the last good set.",
+    ),
     "RG240": (
         "argument cannot be loaded",
         "Some builtin arguments are loaded once, when the policy compiles: a JSON Schema (a file relative to the policy, or inline JSON), a tool catalog, a pydantic model. The message says what is wrong: a file that does not exist or is not JSON; a schema its `$schema` metaschema rejects, with the JSON pointer of the bad part; a `$ref` that does not resolve, or that names a remote document (schemas are resolved offline, never downloaded: save the document in the policy's folder); a `pattern` that needs lookaround or backreferences; a model whose module the engine's `allow_imports` does not list (importing a module runs its code).",

@@ -111,7 +111,11 @@ def time_limit(seconds: float) -> Iterator[None]:
         signal.signal(signal.SIGALRM, previous)
 
 
-@settings(deadline=None, max_examples=1000, suppress_health_check=[HealthCheck.too_slow])
+@settings(
+    deadline=None,
+    max_examples=1000,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+)
 @given(st.one_of(patterns, choice_repeats), flags)
 def test_fast_path_patterns_do_not_backtrack_badly(pattern: str, flags: str) -> None:
     try:

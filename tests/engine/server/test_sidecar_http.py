@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http.client
 import json
 import urllib.request
 
@@ -189,9 +190,20 @@ def test_malformed_requests_get_a_problem_naming_the_field(
 
 
 def test_a_huge_body_is_refused_with_413_before_it_is_read(sidecar: Sidecar) -> None:
-    huge = json.dumps({"kind": "input", "content": "x" * (3 * 1024 * 1024)}).encode()
-    status, problem = sidecar.post("/v1/evaluate", raw=huge)
-    assert status == 413 and problem["code"] == "body_too_large"
+    # Only the headers are sent: the refusal must come from the declared length, before
+    # the body (a client that sent it all could see the connection close under it).
+    host, port = sidecar.url.removeprefix("http://").split(":")
+    conn = http.client.HTTPConnection(host, int(port), timeout=10)
+    conn.putrequest("POST", "/v1/evaluate")
+    conn.putheader("content-type", "application/json")
+    if sidecar.token:
+        conn.putheader("authorization", f"Bearer {sidecar.token}")
+    conn.putheader("content-length", str(3 * 1024 * 1024))
+    conn.endheaders()
+    response = conn.getresponse()
+    problem = json.loads(response.read())
+    conn.close()
+    assert response.status == 413 and problem["code"] == "body_too_large"
     assert sidecar.get("/healthz")[0] == 200
 
 
