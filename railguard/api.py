@@ -12,6 +12,7 @@ from railguard import __version__
 from railguard.engine.events import Event
 from railguard.engine.guard import Guard
 from railguard.engine.rules import Limits
+from railguard.engine.stores import SessionStore, open_store
 from railguard.engine.verdict import Verdict
 from railguard.policylang.compiler import compile_sources
 from railguard.policylang.diagnostics import Diagnostic, Diagnostics, PolicyError
@@ -26,18 +27,23 @@ def check(
     limits: Limits | None = None,
     allow_imports: Iterable[str] = (),
     schema_roots: Mapping[str, str | Path] | None = None,
+    sessions: str | SessionStore | None = None,
 ) -> tuple[Guard | None, list[Diagnostic]]:
     """Compile policies; return the guard (None on errors) and every diagnostic, sorted.
 
     `allow_imports` names the modules (and their submodules) whose pydantic models policies
     may name in `schema.model`: importing a module runs its code. `schema_roots` maps URI
     prefixes to local folders, so that a schema's `$ref` to `https://acme.com/schemas/x.json`
-    reads `FOLDER/x.json` (offline; nothing is ever downloaded).
+    reads `FOLDER/x.json` (offline; nothing is ever downloaded). `sessions` is where session
+    state lives when a policy reads it: a store, or its URL (`"memory://"`, the default, or
+    `"redis://host:6379/0"`; see `railguard.engine.stores.open_store`).
     """
+    store = open_store(sessions) if isinstance(sessions, str) else sessions
     paths, texts = _split(sources)
     diags = Diagnostics()
     loaded = load_sources(paths, texts, diags)
-    result = compile_sources(loaded, diags, engine_config(allow_imports, schema_roots))
+    config = engine_config(allow_imports, schema_roots, store)
+    result = compile_sources(loaded, diags, config)
     found = diags.sorted()
     if diags.has_errors:
         return None, found
@@ -49,6 +55,7 @@ def check(
         catalog=result.catalog,
         diagnostics=found,
         files=[s.module.file for s in loaded],
+        sessions=store,
     )
     return guard, found
 
@@ -59,14 +66,19 @@ def load(
     limits: Limits | None = None,
     allow_imports: Iterable[str] = (),
     schema_roots: Mapping[str, str | Path] | None = None,
+    sessions: str | SessionStore | None = None,
 ) -> Guard:
     """Compile policy files, folders (every `*.rail` inside) or policy text into a `Guard`.
 
     Raises `PolicyError` carrying every diagnostic when any policy has an error. See
-    `check` for `allow_imports` and `schema_roots`.
+    `check` for `allow_imports`, `schema_roots` and `sessions`.
     """
     guard, diagnostics = check(
-        sources, limits=limits, allow_imports=allow_imports, schema_roots=schema_roots
+        sources,
+        limits=limits,
+        allow_imports=allow_imports,
+        schema_roots=schema_roots,
+        sessions=sessions,
     )
     if guard is None:
         raise PolicyError([d for d in diagnostics if d.is_error])
@@ -80,17 +92,24 @@ def loads(
     limits: Limits | None = None,
     allow_imports: Iterable[str] = (),
     schema_roots: Mapping[str, str | Path] | None = None,
+    sessions: str | SessionStore | None = None,
 ) -> Guard:
     """Compile policy text (never read as a path); paths in it are relative to the working
     directory."""
-    guard, diagnostics = _check_text(text, name, limits, engine_config(allow_imports, schema_roots))
+    store = open_store(sessions) if isinstance(sessions, str) else sessions
+    config = engine_config(allow_imports, schema_roots, store)
+    guard, diagnostics = _check_text(text, name, limits, config, store)
     if guard is None:
         raise PolicyError([d for d in diagnostics if d.is_error])
     return guard
 
 
 def _check_text(
-    text: str, name: str, limits: Limits | None, config: Mapping[str, Any] | None = None
+    text: str,
+    name: str,
+    limits: Limits | None,
+    config: Mapping[str, Any] | None = None,
+    sessions: SessionStore | None = None,
 ) -> tuple[Guard | None, list[Diagnostic]]:
     diags = Diagnostics()
     loaded = load_sources([], [(name, text)], diags)
@@ -105,20 +124,26 @@ def _check_text(
         catalog=result.catalog,
         diagnostics=found,
         files=[name],
+        sessions=sessions,
     )
     return guard, found
 
 
 def engine_config(
-    allow_imports: Iterable[str] = (), schema_roots: Mapping[str, str | Path] | None = None
+    allow_imports: Iterable[str] = (),
+    schema_roots: Mapping[str, str | Path] | None = None,
+    sessions: SessionStore | None = None,
 ) -> dict[str, Any]:
     """The engine configuration that load-time builtin arguments read."""
     if isinstance(allow_imports, str):
         allow_imports = [allow_imports]
-    return {
+    config: dict[str, Any] = {
         "allow_imports": tuple(allow_imports),
         "schema_roots": {str(k): Path(v) for k, v in (schema_roots or {}).items()},
     }
+    if sessions is not None:
+        config["session_ttl"] = sessions.settings.ttl_s
+    return config
 
 
 _CACHE: dict[tuple[Any, ...], Guard] = {}

@@ -262,6 +262,12 @@ def explain(code: str | None, markdown: bool) -> None:
     help="Require this bearer token (else $RAILGUARD_TOKEN, else no authentication).",
 )
 @click.option("--no-watch", is_flag=True, default=False, help="Reload only on POST /v1/reload.")
+@click.option(
+    "--sessions",
+    default=None,
+    metavar="URL",
+    help="Session store: memory:// (default, per worker) or redis://HOST:PORT/DB (shared).",
+)
 @_ALLOW_IMPORT
 @_SCHEMA_ROOT
 def serve(
@@ -272,6 +278,7 @@ def serve(
     config_file: Path | None,
     token_file: Path | None,
     no_watch: bool,
+    sessions: str | None,
     allow_imports: tuple[str, ...],
     schema_roots: tuple[str, ...],
 ) -> None:
@@ -298,6 +305,7 @@ def serve(
         workers=workers,
         token_file=str(token_file) if token_file else None,
         watch=False if no_watch else None,
+        sessions=sessions,
         allow_imports=[*base.allow_imports, *engine["allow_imports"]] if allow_imports else None,
         schema_roots={**base.schema_roots, **{k: str(v) for k, v in engine["schema_roots"].items()}}
         if schema_roots
@@ -310,6 +318,13 @@ def serve(
     missing = [p for p in config.paths if not Path(p).exists()]
     if missing:
         click.echo(f"railguard serve: `{missing[0]}` does not exist", err=True)
+        sys.exit(EXIT_USAGE)
+    from railguard.engine.stores import open_store
+
+    try:
+        open_store(config.sessions).close()
+    except ValueError as exc:
+        click.echo(f"railguard serve: --sessions: {exc}", err=True)
         sys.exit(EXIT_USAGE)
     from railguard.engine.server import run
 

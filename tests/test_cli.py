@@ -259,6 +259,7 @@ VERDICT_FIELDS = {
     "warnings",
     "redactions",
     "labels",
+    "retry_after",
     "content",
     "args",
     "policy_digest",

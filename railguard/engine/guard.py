@@ -11,6 +11,7 @@ that can apply to it.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import time
 from collections.abc import Callable, Mapping
@@ -20,6 +21,8 @@ from typing import Any
 from railguard.engine.events import BaseEvent, Event, event_from_dict
 from railguard.engine.payload import apply_redactor, check_limits
 from railguard.engine.rules import CompiledPolicy, CompiledRule, Limits
+from railguard.engine.stateful import evaluate_in_session
+from railguard.engine.stores import MemoryStore, SessionStore
 from railguard.engine.verdict import ALLOW, DENY, ESCALATE, Replacement, Verdict, Violation
 from railguard.policylang.catalog import Tool
 from railguard.policylang.diagnostics import Diagnostic
@@ -48,6 +51,7 @@ class _Plan:
     checks: tuple[_Check, ...]  # (rule, condition, negate, timed)
     gates: tuple[_Gate, ...]
     static_allow: int  # the allow bits of unconditional, enforced allow rules
+    reads_session: bool  # a rule calls `session.*` builtins
 
 
 class Guard:
@@ -61,6 +65,7 @@ class Guard:
         catalog: Mapping[str, Tool] | None = None,
         diagnostics: list[Diagnostic] | None = None,
         files: list[str] | None = None,
+        sessions: SessionStore | None = None,
     ) -> None:
         self.policies = tuple(policies)
         self.digest = digest
@@ -79,6 +84,20 @@ class Guard:
         )
         self._plans: dict[tuple[str, str | None], _Plan] = {}
         self._budget_ns = limits.checker_ms * 1_000_000
+        self.rules_by_id = {r.id: r for p in self.policies for r in p.rules}
+        # Session state is kept only when a rule reads it; a store that fails fails closed
+        # unless every enforced policy with session rules says `on_error allow`.
+        readers = [p for p in self.policies if any(r.reads_session for r in p.rules)]
+        self.sessions: SessionStore | None = None
+        if readers:
+            self.sessions = sessions if sessions is not None else MemoryStore()
+        self.sessions_fail_open = all(p.fail_open for p in readers if not p.shadow)
+
+    def with_sessions(self, store: SessionStore) -> Guard:
+        """The same compiled policies, keeping session state in `store`."""
+        twin = copy.copy(self)
+        twin.sessions = store if self.sessions is not None else None
+        return twin
 
     @property
     def rule_count(self) -> int:
@@ -91,6 +110,7 @@ class Guard:
             checks=tuple((r, r.condition, r.negate, r.timed) for r in rules if r not in static),
             gates=self._gates if kind == "call" else (),
             static_allow=sum({1 << r.policy_index for r in static}),
+            reads_session=any(r.reads_session for r in rules),
         )
         if len(self._plans) < _MAX_PLANS:
             self._plans[(kind, tool)] = plan
@@ -114,7 +134,14 @@ class Guard:
         problem = self._check(event)
         if problem is not None:
             return self._refuse(event, problem, start)
+        if self.sessions is not None:
+            return evaluate_in_session(self, event, plan, start)
+        return self._decide(event, plan, start)
 
+    def _decide(self, event: Event, plan: _Plan, start: int) -> Verdict:
+        """Run the plan's rules on a checked event and combine their effects."""
+        kind = event.kind
+        tool = event.tool
         violations: list[Violation] = []
         warnings: list[Violation] = []
         redactions: list[Replacement] = []

@@ -56,6 +56,7 @@ _VERDICT = {
         "warnings",
         "redactions",
         "labels",
+        "retry_after",
         "content",
         "args",
         "policy_digest",
@@ -83,6 +84,10 @@ _VERDICT = {
             },
         },
         "labels": {"type": "array", "items": {"type": "string"}},
+        "retry_after": {
+            "type": ["number", "null"],
+            "description": "seconds until the session windows behind every denial free up",
+        },
         "content": _ANY,
         "args": {"type": ["object", "null"]},
         "policy_digest": {"type": "string"},

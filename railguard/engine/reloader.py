@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from railguard.engine.guard import Guard
+from railguard.engine.stores import SessionStore
 from railguard.policylang.diagnostics import Diagnostic, render_human
 
 log = logging.getLogger("railguard.serve")
@@ -48,12 +49,22 @@ Compiler = Callable[[list[str]], tuple[Guard | None, list[Diagnostic]]]
 
 
 def default_compiler(
-    allow_imports: Iterable[str] = (), schema_roots: Mapping[str, str] | None = None
+    allow_imports: Iterable[str] = (),
+    schema_roots: Mapping[str, str] | None = None,
+    sessions: SessionStore | None = None,
 ) -> Compiler:
+    """Compiles with `railguard.check`; every set it builds keeps its session state in
+    `sessions`, so that a reload does not forget the sessions in flight."""
+
     def compile_paths(paths: list[str]) -> tuple[Guard | None, list[Diagnostic]]:
         from railguard.api import check
 
-        return check(list(paths), allow_imports=list(allow_imports), schema_roots=schema_roots)
+        return check(
+            list(paths),
+            allow_imports=list(allow_imports),
+            schema_roots=schema_roots,
+            sessions=sessions,
+        )
 
     return compile_paths
 

@@ -41,6 +41,7 @@ class CompiledRule:
     label: str | None = None
     negate: bool = False  # a single `unless` condition: the rule applies when it is false
     timed: bool = False  # calls builtins, so its time is measured against `checker_ms`
+    reads_session: bool = False  # calls `session.*` builtins
     redactor: Callable[[str], list[Redaction]] | None = None
     redact_target: tuple[str | int, ...] | None = None  # one path to rewrite, else every string
     # The violation's `details`, from the event and the condition's value; only on a match.

@@ -33,6 +33,7 @@ class ServeConfig:
     graceful_timeout: float = 30.0
     allow_imports: list[str] = field(default_factory=list)
     schema_roots: dict[str, str] = field(default_factory=dict)
+    sessions: str = "memory://"  # the session store: memory:// (per worker) or redis://host:port/db
     log_level: str = "info"
 
     @classmethod

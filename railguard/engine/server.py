@@ -37,6 +37,7 @@ from railguard.engine.openapi import document
 from railguard.engine.problems import PROBLEM_TYPE, Problem, invalid_event, refused_policies
 from railguard.engine.reloader import Reloader, default_compiler
 from railguard.engine.serveconfig import ENV_CONFIG, ServeConfig
+from railguard.engine.stores import open_store
 from railguard.engine.wire import parse_json, read_limited
 
 log = logging.getLogger("railguard.serve")
@@ -57,9 +58,10 @@ class Sidecar:
         self._token = token.encode() if token else None
         self.metrics = Metrics()
         self._max_body = config.max_body_bytes
+        self.sessions = open_store(config.sessions)
         self.reloader = reloader or Reloader(
             config.paths,
-            default_compiler(config.allow_imports, config.schema_roots),
+            default_compiler(config.allow_imports, config.schema_roots, self.sessions),
             interval=config.watch_interval,
             on_outcome=self.metrics.reload,
         )
@@ -118,7 +120,10 @@ class Sidecar:
             event = event_from_dict(data, "<request>")
         except EventError as exc:
             return self.problem(invalid_event(exc))
-        verdict = guard.evaluate(event)
+        if guard.sessions is not None and guard.sessions.blocking:
+            verdict = await anyio.to_thread.run_sync(guard.evaluate, event)
+        else:
+            verdict = guard.evaluate(event)
         body = _dumps(verdict.to_dict()).encode()
         self.metrics.observe(verdict, _perf() - start)
         return Response(body, media_type=JSON_TYPE)
@@ -159,9 +164,12 @@ class Sidecar:
                 parsed.append(event_from_dict(item, f"<request events[{i}]>"))
             except EventError as exc:
                 return self.problem(invalid_event(exc, prefix=f"events[{i}]"))
+        if guard.sessions is not None and guard.sessions.blocking:
+            done = await anyio.to_thread.run_sync(lambda: [guard.evaluate(e) for e in parsed])
+        else:
+            done = [guard.evaluate(e) for e in parsed]  # one set for the whole batch
         verdicts = []
-        for event in parsed:  # one set for the whole batch, even across a reload
-            verdict = guard.evaluate(event)
+        for verdict in done:
             self.metrics.observe(verdict, _perf() - start)
             verdicts.append(verdict.to_dict())
         return Response(_dumps({"verdicts": verdicts}).encode(), media_type=JSON_TYPE)

@@ -72,6 +72,7 @@ class Verdict:
         "labels",
         "policy_digest",
         "redactions",
+        "retry_after",
         "tool",
         "violations",
         "warnings",
@@ -96,6 +97,7 @@ class Verdict:
         self.tool = tool
         self.redactions: tuple[Replacement, ...] = ()
         self.labels: tuple[str, ...] = ()
+        self.retry_after: float | None = None  # seconds until a session window frees
         self.content: Any = None
         self.args: dict[str, Any] | None = None
         self._seq = next(_SEQUENCE)
@@ -134,6 +136,8 @@ class Verdict:
             lines.append(f"  warning from {w.rule} ({w.location}): {w.message}")
         for r in self.redactions:
             lines.append(f"  redacted {r.path}[{r.start}:{r.end}] by {r.rule} -> {r.replacement}")
+        if self.retry_after is not None:
+            lines.append(f"  retry after {self.retry_after:g} s")
         if len(lines) == 1:
             lines.append("  no rule objected" if self.allowed else "  no reason recorded")
         return "\n".join(lines)
@@ -148,6 +152,7 @@ class Verdict:
             "warnings": [w.to_dict() for w in self.warnings],
             "redactions": [r.to_dict() for r in self.redactions],
             "labels": list(self.labels),
+            "retry_after": self.retry_after,
             "content": self.content,
             "args": self.args,
             "policy_digest": self.policy_digest,
@@ -171,6 +176,7 @@ class Verdict:
             for r in data.get("redactions") or ()
         )
         verdict.labels = tuple(data.get("labels") or ())
+        verdict.retry_after = data.get("retry_after")
         verdict.content = data.get("content")
         verdict.args = data.get("args")
         verdict._id = data.get("decision_id") or None

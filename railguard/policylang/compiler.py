@@ -304,6 +304,7 @@ class _RuleCompiler:
             redact_target=self.redact_target,
             negate=negate,
             timed=self.exprs.calls_builtins,
+            reads_session=self.exprs.reads_session,
             redactor=redactor,
             details=details,
         )

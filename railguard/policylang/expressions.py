@@ -220,6 +220,7 @@ class ExprCompiler:
         self.diags = diags
         self.builtins = registry()
         self.calls_builtins = False
+        self.reads_session = False
         # The calls whose builtins explain a match (`details=`): (hook, argument thunks).
         self.evidence: list[tuple[Callable[..., Any], tuple[Thunk, ...]]] = []
         # Policy settings that supply a builtin argument left out (`dialect "mysql"`).
@@ -553,11 +554,13 @@ class ExprCompiler:
         if bound is None:
             return BAD
         self.calls_builtins = True
+        reads_session = spec.family == "session"  # reads the session, not only its arguments
+        self.reads_session = self.reads_session or reads_session
         if spec.prepare is not None and self.prepare:
             spec.prepare()
         if spec.details is not None:
             self.evidence.append((spec.details, tuple(a.thunk() for a in bound)))
-        return self._apply(node.span, spec.func, bound, spec.returns)
+        return self._apply(node.span, spec.func, bound, spec.returns, pure=not reads_session)
 
     def builtin(self, node: ast.Call) -> BuiltinSpec | None:
         name = ast.dotted_name(node.func)
@@ -792,11 +795,20 @@ class ExprCompiler:
             return BAD
 
     def _apply(
-        self, span: Span, func: Callable[..., Any], args: list[Compiled], types: frozenset[str]
+        self,
+        span: Span,
+        func: Callable[..., Any],
+        args: list[Compiled],
+        types: frozenset[str],
+        pure: bool = True,
     ) -> Compiled:
-        """`func(*args)` as a constant when every argument is one, else as a closure."""
+        """`func(*args)` as a constant when every argument is one and `func` reads nothing
+        but them, else as a closure."""
         if all(a.is_const for a in args):
-            return self._fold(span, func, [a.const for a in args])
+            if pure:
+                return self._fold(span, func, [a.const for a in args])
+            fixed = tuple(a.const for a in args)
+            return Compiled(lambda ev: func(*fixed), types=types)
         fns = [a.thunk() for a in args]
         consts = [a.is_const for a in args]
         if len(fns) == 1:

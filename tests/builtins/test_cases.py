@@ -18,6 +18,13 @@ A case file is a policy test file that users can run too:
         args: {...}                             # optional: the rewritten args (null: none)
         redactions: [{rule, path, start, end, replacement}]   # optional
         labels: [untrusted]                     # optional
+        retry_after: 20                         # optional: the verdict's retry_after (seconds)
+        history:                                # optional: earlier events of the session
+          - {at: 0, event: {kind: call, tool: search, args: {q: x}, session: s1}}
+        at: 40                                  # optional: when the event comes (seconds)
+
+Session history runs in a fresh session store per case, on a clock that reads `at`.
+Case files of `session.*` builtins run twice: with the in-memory store and with Redis.
 
 Paths in the policy (`tools from`, schema files) are relative to the case file's folder.
 The event is read with `railguard.event_from_dict`, so it is validated like JSON from the
@@ -36,6 +43,7 @@ import pytest
 import yaml
 
 import railguard
+from railguard.engine.stores import MemoryStore, SessionStore, open_store
 
 CASES_DIR = Path(__file__).resolve().parent.parent / "cases"
 TOP_KEYS = {"policy", "cases", "note", "allow_imports"}
@@ -52,7 +60,11 @@ CASE_KEYS = {
     "args",
     "redactions",
     "labels",
+    "retry_after",
+    "history",
+    "at",
 }
+EPOCH = 1_700_000_000.0  # `at: 0` in a case's history
 
 
 def case_files() -> list[Path]:
@@ -88,8 +100,22 @@ def guard_for(path: Path) -> railguard.Guard:
         )
 
 
-def check_case(guard: railguard.Guard, case: dict[str, Any]) -> list[str]:
-    """Every way the verdict differs from what the case expects (empty when it passes)."""
+def check_case(
+    guard: railguard.Guard, case: dict[str, Any], store: SessionStore | None = None
+) -> list[str]:
+    """Every way the verdict differs from what the case expects (empty when it passes).
+
+    A guard with session rules keeps its state in `store` (a fresh in-memory one when
+    None), whose clock the case's `history` and `at` set."""
+    now = [EPOCH]
+    if guard.sessions is not None:
+        store = store or MemoryStore()
+        store.clock = lambda: now[0]
+        guard = guard.with_sessions(store)
+    for earlier in case.get("history") or ():
+        now[0] = EPOCH + earlier.get("at", 0)
+        guard.evaluate(railguard.event_from_dict(earlier["event"]))
+    now[0] = EPOCH + case.get("at", 0)
     verdict = guard.evaluate(railguard.event_from_dict(case["event"]))
     problems: list[str] = []
 
@@ -116,6 +142,8 @@ def check_case(guard: railguard.Guard, case: dict[str, Any]) -> list[str]:
         expect("redactions", [r.to_dict() for r in verdict.redactions], case["redactions"])
     if "labels" in case:
         expect("labels", list(verdict.labels), case["labels"])
+    if "retry_after" in case:
+        expect("retry_after", verdict.retry_after, case["retry_after"])
     if problems:
         problems.append(verdict.explain())
     return problems
@@ -125,9 +153,14 @@ def _params() -> list[Any]:
     params = []
     for path in case_files():
         doc = load_case_file(path)
+        stores = ("memory", "redis") if "session." in doc["policy"] else ("memory",)
         for i, case in enumerate(doc["cases"]):
             name = case.get("name", f"case {i + 1}") if isinstance(case, dict) else f"case {i + 1}"
-            params.append(pytest.param(path, i, id=f"{path.parent.name}: {name}"))
+            for store in stores:
+                suffix = " [redis]" if store == "redis" else ""
+                params.append(
+                    pytest.param(path, i, store, id=f"{path.parent.name}: {name}{suffix}")
+                )
     return params
 
 
@@ -151,8 +184,15 @@ def test_case_file_is_well_formed(path: Path) -> None:
     assert guard is not None, "\n".join(str(d) for d in diagnostics)
 
 
-@pytest.mark.parametrize(("path", "index"), _params())
-def test_case(path: Path, index: int) -> None:
+@pytest.mark.parametrize(("path", "index", "store"), _params())
+def test_case(path: Path, index: int, store: str, request: pytest.FixtureRequest) -> None:
     case = load_case_file(path)["cases"][index]
-    problems = check_case(guard_for(path), case)
+    sessions = None
+    if store == "redis":
+        sessions = open_store(request.getfixturevalue("redis_url"))
+    try:
+        problems = check_case(guard_for(path), case, sessions)
+    finally:
+        if sessions is not None:
+            sessions.close()
     assert not problems, "\n".join(problems)

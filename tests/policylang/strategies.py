@@ -278,6 +278,10 @@ STATIC_SAMPLES: dict[str, tuple[str, ...]] = {
 
 
 def _generable(spec: BuiltinSpec) -> bool:
+    # Session builtins read state the reference evaluator does not model; their case files
+    # run against both session stores instead.
+    if spec.family == "session":
+        return False
     return all(p.static is None or p.name in STATIC_SAMPLES for p in spec.params)
 
 
