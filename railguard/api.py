@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from railguard import __version__
+from railguard.engine.auditlog import DecisionLog
 from railguard.engine.events import Event
 from railguard.engine.guard import Guard
 from railguard.engine.rules import Limits
@@ -28,6 +29,7 @@ def check(
     allow_imports: Iterable[str] = (),
     schema_roots: Mapping[str, str | Path] | None = None,
     sessions: str | SessionStore | None = None,
+    audit: DecisionLog | str | Path | None = None,
 ) -> tuple[Guard | None, list[Diagnostic]]:
     """Compile policies; return the guard (None on errors) and every diagnostic, sorted.
 
@@ -36,7 +38,9 @@ def check(
     prefixes to local folders, so that a schema's `$ref` to `https://acme.com/schemas/x.json`
     reads `FOLDER/x.json` (offline; nothing is ever downloaded). `sessions` is where session
     state lives when a policy reads it: a store, or its URL (`"memory://"`, the default, or
-    `"redis://host:6379/0"`; see `railguard.engine.stores.open_store`).
+    `"redis://host:6379/0"`; see `railguard.engine.stores.open_store`). `audit` records every
+    verdict: a `DecisionLog`, or a file path for a hash-chained JSON-lines log with the
+    defaults (payloads as hashes, each record written before `evaluate` returns).
     """
     store = open_store(sessions) if isinstance(sessions, str) else sessions
     paths, texts = _split(sources)
@@ -57,7 +61,7 @@ def check(
         files=[s.module.file for s in loaded],
         sessions=store,
     )
-    return guard, found
+    return guard.with_audit(open_log(audit)) if audit is not None else guard, found
 
 
 def load(
@@ -67,11 +71,12 @@ def load(
     allow_imports: Iterable[str] = (),
     schema_roots: Mapping[str, str | Path] | None = None,
     sessions: str | SessionStore | None = None,
+    audit: DecisionLog | str | Path | None = None,
 ) -> Guard:
     """Compile policy files, folders (every `*.rail` inside) or policy text into a `Guard`.
 
     Raises `PolicyError` carrying every diagnostic when any policy has an error. See
-    `check` for `allow_imports`, `schema_roots` and `sessions`.
+    `check` for `allow_imports`, `schema_roots`, `sessions` and `audit`.
     """
     guard, diagnostics = check(
         sources,
@@ -79,6 +84,7 @@ def load(
         allow_imports=allow_imports,
         schema_roots=schema_roots,
         sessions=sessions,
+        audit=audit,
     )
     if guard is None:
         raise PolicyError([d for d in diagnostics if d.is_error])
@@ -93,6 +99,7 @@ def loads(
     allow_imports: Iterable[str] = (),
     schema_roots: Mapping[str, str | Path] | None = None,
     sessions: str | SessionStore | None = None,
+    audit: DecisionLog | str | Path | None = None,
 ) -> Guard:
     """Compile policy text (never read as a path); paths in it are relative to the working
     directory."""
@@ -101,7 +108,16 @@ def loads(
     guard, diagnostics = _check_text(text, name, limits, config, store)
     if guard is None:
         raise PolicyError([d for d in diagnostics if d.is_error])
-    return guard
+    return guard.with_audit(open_log(audit)) if audit is not None else guard
+
+
+def open_log(audit: DecisionLog | str | Path) -> DecisionLog:
+    """A decision log: `audit` itself, or a hash-chained JSON-lines file at that path."""
+    if isinstance(audit, DecisionLog):
+        return audit
+    from railguard.engine.auditfile import JsonlFile
+
+    return DecisionLog([JsonlFile(audit)])
 
 
 def _check_text(

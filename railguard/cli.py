@@ -10,6 +10,7 @@ from typing import Any
 import click
 
 from railguard import __version__
+from railguard.cli_audit import audit, replay
 from railguard.policylang.diagnostics import Diagnostic, render_human, summary
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
@@ -329,3 +330,7 @@ def serve(
     from railguard.engine.server import run
 
     run(config)
+
+
+main.add_command(audit)
+main.add_command(replay)

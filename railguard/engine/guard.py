@@ -18,6 +18,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from railguard.engine.auditlog import DecisionLog
 from railguard.engine.events import BaseEvent, Event, event_from_dict
 from railguard.engine.payload import apply_redactor, check_limits
 from railguard.engine.rules import CompiledPolicy, CompiledRule, Limits
@@ -92,12 +93,25 @@ class Guard:
         if readers:
             self.sessions = sessions if sessions is not None else MemoryStore()
         self.sessions_fail_open = all(p.fail_open for p in readers if not p.shadow)
+        self.audit: DecisionLog | None = None
+
+    def with_audit(self, log: DecisionLog | None) -> Guard:
+        """The same compiled policies, recording every verdict in `log`."""
+        twin = copy.copy(self)
+        twin.audit = log
+        return twin
 
     def with_sessions(self, store: SessionStore) -> Guard:
         """The same compiled policies, keeping session state in `store`."""
         twin = copy.copy(self)
         twin.sessions = store if self.sessions is not None else None
         return twin
+
+    @property
+    def version(self) -> str | None:
+        """The `version` of each policy that declares one: `name=1.2, other=3`."""
+        found = [f"{p.name}={p.version}" for p in self.policies if p.version]
+        return ", ".join(found) or None
 
     @property
     def rule_count(self) -> int:
@@ -121,10 +135,56 @@ class Guard:
 
         An event dict is validated first (`EventError` when it is not an event). An event
         whose payload cannot be checked (not JSON, over a limit) is a fail-closed deny.
+        With a decision log, the verdict is recorded before it is returned; a log that
+        cannot be written turns it into a deny.
         """
         start = _perf_ns()
         if not isinstance(event, BaseEvent):
             event = event_from_dict(event)
+        verdict = self._evaluate(event, start)
+        if self.audit is not None:
+            self._log(event, verdict)
+        return verdict
+
+    def _log(self, event: Event, verdict: Verdict) -> None:
+        assert self.audit is not None
+        try:
+            self.audit.record(event, verdict, self.redacted, self.version)
+        except Exception as exc:
+            cause = _cause(exc)
+            verdict.violations = (
+                *verdict.violations,
+                Violation(
+                    "railguard.audit",
+                    "railguard",
+                    DENY,
+                    f"the decision could not be logged: {cause}",
+                    "<engine>",
+                    error=cause,
+                ),
+            )
+            if verdict.decision != DENY:
+                verdict.decision = DENY
+                verdict.redactions = ()
+                verdict.args = verdict.content = None
+
+    def redacted(self, event: Event) -> Event:
+        """The event with every redaction of the policies applied, whatever the decision:
+        what a decision log in `redacted` mode stores of a denied event."""
+        plan = self._plans.get((event.kind, event.tool)) or self._plan(event.kind, event.tool)
+        done: list[Replacement] = []
+        for rule, cond, negate, _ in plan.checks:
+            if rule.effect != "redact":
+                continue
+            try:
+                if cond is not None and (not cond(event)) != negate:
+                    continue
+                event = _redact(rule, event, done)
+            except Exception:
+                continue
+        return event
+
+    def _evaluate(self, event: Event, start: int) -> Verdict:
         kind = event.kind
         tool = event.tool
         if type(tool) is not str and (tool is not None or kind == "call" or kind == "result"):
