@@ -182,7 +182,7 @@ def detect_hits(text: str, options: Options, budget: _Budget | None = None) -> l
     hits: list[Hit] = []
     for offset, piece in chunks(norm.text):
         scanned = Text(piece)  # what the pattern path and the additions share
-        found = path.analyze(scanned, entities)
+        found = path.analyze(scanned, entities, resolved=True)
         if model is not None:
             found.extend(_ner(piece, model, entities))
         found.extend(extra.find(scanned, entities))

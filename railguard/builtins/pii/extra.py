@@ -152,23 +152,31 @@ def cards(text: str | Text) -> list[Hit]:
 def phones(text: str | Text) -> list[Hit]:
     out = []
     for start, end, raw in _stretched(text, _PHONE, 7):
-        core = _EXTENSION.sub("", raw)
+        core = _core(raw)
         digits = sum(map(str.isdigit, core))
         if not 7 <= digits <= 15 or _DATE_LIKE.fullmatch(core):
             continue
         formatted = not core.isdigit()  # (the core holds a digit)
         if not formatted and digits not in (10, 11):
             continue
-        out.append(Hit("PHONE_NUMBER", start, end, phone_score(raw), SOURCE))
+        out.append(Hit("PHONE_NUMBER", start, end, _score(core, digits), SOURCE))
     return out
+
+
+def _core(raw: str) -> str:
+    """A phone number without its extension."""
+    return _EXTENSION.sub("", raw) if "x" in raw or "X" in raw or "#" in raw else raw
 
 
 def phone_score(raw: str) -> float:
     """How much a phone-shaped number looks like one without context: 0.4 (Presidio's phone
     score) with a country code, brackets, three or more groups or ten digits; 0.3 for two
     groups or bare digits (a street number and flat, a postcode); 0.2 under seven digits."""
-    core = _EXTENSION.sub("", raw) if "x" in raw or "X" in raw or "#" in raw else raw
-    digits = sum(map(str.isdigit, core))
+    core = _core(raw)
+    return _score(core, sum(map(str.isdigit, core)))
+
+
+def _score(core: str, digits: int) -> float:
     if digits < 7:
         return 0.2
     groups = [g for g in _GROUPS.split(core) if g]
@@ -178,10 +186,11 @@ def phone_score(raw: str) -> float:
 
 
 def shape_phones(text: str, hits: Iterable[Hit]) -> list[Hit]:
-    """Give every phone hit (Presidio's too) the score its shape earns (`phone_score`)."""
+    """Give every phone hit (Presidio's too) the score its shape earns (`phone_score`);
+    `phones` scored its own already."""
     return [
         h._replace(score=phone_score(text[h.start : h.end]))
-        if h.entity == "PHONE_NUMBER" and h.source not in ("ner",)
+        if h.entity == "PHONE_NUMBER" and h.source != "ner" and h.source != SOURCE
         else h
         for h in hits
     ]
@@ -292,23 +301,26 @@ def resolve(hits: list[Hit]) -> list[Hit]:
     """Drop hits that overlap a stronger hit of another entity: a pattern hit beats a
     model's (NER) guess, and among the same kind a higher score wins; a URL inside an
     e-mail address is dropped. The rest are kept in text order."""
-
-    def rank(h: Hit) -> tuple[bool, float]:
-        return (h.source != "ner", h.score)
-
-    ordered = sorted(hits, key=lambda h: (not rank(h)[0], -h.score, h.start - h.end, h.start))
-    kept: list[Hit] = []
-    for h in ordered:
-        beaten = False
-        for k in kept:
+    kept: list[tuple[Hit, tuple[bool, float]]] = []
+    for h in sorted(hits, key=_strongest_first):
+        rank = (h.source != "ner", h.score)
+        for k, k_rank in kept:
             if k.entity == h.entity or k.end <= h.start or h.end <= k.start:
                 continue
-            if rank(k) > rank(h) or (
+            if k_rank > rank or (
                 h.entity == "URL" and k.entity in _URL_IN and k.start <= h.start and h.end <= k.end
             ):
-                beaten = True
                 break
-        if not beaten:
-            kept.append(h)
-    kept.sort(key=lambda h: (h.start, h.end, h.entity))
-    return kept
+        else:
+            kept.append((h, rank))
+    out = [k for k, _ in kept]
+    out.sort(key=_text_order)
+    return out
+
+
+def _strongest_first(h: Hit) -> tuple[bool, float, int, int]:
+    return (h.source == "ner", -h.score, h.start - h.end, h.start)
+
+
+def _text_order(h: Hit) -> tuple[int, int, str]:
+    return (h.start, h.end, h.entity)

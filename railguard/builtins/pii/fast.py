@@ -55,12 +55,12 @@ _HEAVY = 2000  # whole; patterns this long (in all), or holding letters, are hea
 
 
 @functools.cache
-def _other_digit() -> Any:
-    """A decimal digit outside ASCII, as the `regex` module (which runs Presidio's
-    patterns) knows them."""
+def _any_digits() -> Any:
+    """Runs of decimal digits, as the `regex` module (which runs Presidio's patterns)
+    knows them."""
     import regex
 
-    return regex.compile(r"[\d--[0-9]]", regex.V1)
+    return regex.compile(r"\d+")
 
 
 class Text:
@@ -71,16 +71,19 @@ class Text:
     def __init__(self, text: str) -> None:
         self.text = text
         self.n = len(text)
-        # The seeds read ASCII digits: a text with other digits runs without them.
-        self.simple = text.isascii() or _other_digit().search(text) is None
         self._runs: list[tuple[int, int]] | None = None
+        # The seeds read ASCII digits: a text with other digits runs without them.
+        self.simple = True
+        if not text.isascii():
+            self._runs = [m.span() for m in _any_digits().finditer(text)]
+            self.simple = all(text[s:e].isascii() for s, e in self._runs)
         self._run_starts: list[int] | None = None
         self._rev: str | None = None
         self.memo: dict[str, Any] = {}  # what else readers share
 
     @property
     def runs(self) -> list[tuple[int, int]]:
-        """The runs of ASCII digits."""
+        """The runs of ASCII digits (of digits, in a text that is not `simple`)."""
         if self._runs is None:
             self._runs = [m.span() for m in _DIGITS.finditer(self.text)]
         return self._runs
@@ -214,12 +217,18 @@ def _run_seeds(t: Text) -> dict[str, list[int]]:
         # ITINs: `\b9\d{2}`.
         if size >= 3 and text[s] == "9":
             itin.append(s)
-        # Dates: a digit before `-`, `/` or `.`, or a month's letter and `-` before one.
-        if (
+        # Dates: the first number of a date (1, 2 or 4 digits, after a word boundary) before
+        # `-`, `/` or `.`, or a month's letter and `-` before the year (2 or 4 digits).
+        if (size <= 2 or size == 4) and (
             after == "-"
             or after == "/"
             or after == "."
-            or (before == "-" and s >= 2 and (text[s - 2].isalpha() or not text[s - 2].isascii()))
+            or (
+                before == "-"
+                and size != 1
+                and s >= 2
+                and (text[s - 2].isalpha() or not text[s - 2].isascii())
+            )
         ):
             date.append(s)
         # IPv4: a digit, a dot, a digit.
@@ -275,6 +284,7 @@ def _runs(kind: str) -> Callable[[Text], list[int]]:
     def seeds(t: Text) -> list[int]:
         return _run_seeds(t)[kind]
 
+    seeds.kind = kind  # type: ignore[attr-defined]  # (read by `PatternPath.analyze`)
     return seeds
 
 
@@ -287,30 +297,38 @@ def _found(pattern: re.Pattern[str]) -> Callable[[Text], list[int]]:
     return seeds
 
 
-def _mac(t: Text) -> list[int]:
-    # `xx:xx:...` (or `-`): separators three apart; `xxxx.xxxx.xxxx`: dots five apart.
-    text, n = t.text, t.n
-    out = []
-    for sep, step in ((":", 3), ("-", 3), (".", 5)):
+def _spaced(sep: str, step: int, count: int) -> Callable[[Text], list[int]]:
+    """Seeds where `count` more `sep` follow a `sep`, `step` characters apart."""
+    last = step * count
+
+    offsets = range(step, last + 1, step)
+
+    def seeds(t: Text) -> list[int]:
+        text = t.text
+        out: list[int] = []
+        if text.count(sep) <= count:
+            return out
+        stop = t.n - last
         at = text.find(sep)
-        while at >= 0:
-            if at + step < n and text[at + step] == sep:
+        while 0 <= at < stop:
+            for k in offsets:
+                if text[at + k] != sep:
+                    break
+            else:
                 out.append(at)
             at = text.find(sep, at + 1)
-    out.sort()
-    return out
+        return out
+
+    return seeds
 
 
-def _uuid(t: Text) -> list[int]:
-    # `8-4-4-4-12`: dashes five apart.
-    text, n = t.text, t.n
-    out = []
-    at = text.find("-")
-    while at >= 0:
-        if at + 10 < n and text[at + 5] == "-" and text[at + 10] == "-":
-            out.append(at)
-        at = text.find("-", at + 1)
-    return out
+_COLON_MAC, _DASH_MAC, _DOT_MAC = _spaced(":", 3, 4), _spaced("-", 3, 4), _spaced(".", 5, 1)
+
+
+def _mac(t: Text) -> list[int]:
+    # `xx:xx:xx:xx:xx:xx` (or `-`): five separators three apart; `xxxx.xxxx.xxxx`: two
+    # dots five apart.
+    return sorted(_COLON_MAC(t) + _DASH_MAC(t) + _DOT_MAC(t))
 
 
 def _chars(ch: str) -> Callable[[Text], list[int]]:
@@ -342,7 +360,7 @@ _SEEDS: dict[str, tuple[Callable[[Text], list[int]], int]] = {
     "IpRecognizer": (_runs("ip"), 2),
     "MedicalLicenseRecognizer": (_runs("long7"), 9),
     "MacAddressRecognizer": (_mac, 14),
-    "UuidRecognizer": (_uuid, 36),
+    "UuidRecognizer": (_spaced("-", 5, 3), 36),  # `8-4-4-4-12`: four dashes five apart
     "UrlRecognizer": (_found(_URL_GATE), 4),
 }
 # Recognizers with their own `analyze` that only reads each match and its text: they can
@@ -364,6 +382,7 @@ class _Unit:
     heavy: bool = False  # slow patterns: worth cutting even a short text into stretches
     validates: bool = True  # the recognizer has its own `validate_result`
     invalidates: bool = True  # ... its own `invalidate_result`
+    kind: str | None = None  # the seeds' name in `_run_seeds`, for seeds read from runs
 
 
 class PatternPath:
@@ -419,6 +438,7 @@ class PatternPath:
                     is not PatternRecognizer.validate_result,
                     getattr(type(r), "invalidate_result", None)
                     is not PatternRecognizer.invalidate_result,
+                    getattr(seeds, "kind", None),
                 )
             )
 
@@ -450,16 +470,23 @@ class PatternPath:
                 if s > 0.0:
                     hits.append(Hit(unit.entity, offset + start, offset + end, s, unit.name))
 
-    def _run_stretches(self, unit: _Unit, t: Text, hits: list[Hit]) -> None:
-        """Run `unit` on the stretches around its seeds only (see the module docstring)."""
-        seeds = unit.seeds(t) if unit.seeds is not None else ()
-        if not seeds:
-            return
+    def _run_stretches(
+        self,
+        unit: _Unit,
+        t: Text,
+        seeds: list[int],
+        hits: list[Hit],
+        emails: list[tuple[int, int]] | None = None,
+    ) -> None:
+        """Run `unit` on the stretches around `seeds` only (see the module docstring).
+        `emails`: leave out the stretches where a URL can only be inside these addresses."""
         if t.n <= _SHORT and not unit.heavy:
             # Finding the stretches would cost more than the patterns on the whole text.
             self._run(unit, t.text, 0, hits)
             return
         stretches = t.stretches(unit.barrier, seeds, unit.shortest)
+        if emails:
+            stretches = [s for s in stretches if not _only_in_emails(t.text, s, emails)]
         if not stretches:
             return
         pieces = t.pieces(stretches)
@@ -489,18 +516,37 @@ class PatternPath:
         return out
 
     def analyze(
-        self, text: str | Text, entities: frozenset[str] | None = None, min_score: float = 0.0
+        self,
+        text: str | Text,
+        entities: frozenset[str] | None = None,
+        min_score: float = 0.0,
+        *,
+        resolved: bool = False,
     ) -> list[Hit]:
-        """What Presidio's analyzer on a blank pipeline returns for `text`, as hits."""
+        """What Presidio's analyzer on a blank pipeline returns for `text`, as hits.
+
+        `resolved`: the caller drops a URL inside an e-mail address, as `extra.resolve`
+        does; URLs that can only be inside the e-mail addresses found may be left out."""
         hits: list[Hit] = []
         t = text if isinstance(text, Text) else Text(text)
         text = t.text
         seeded = self.shortcuts and t.simple
+        emails: list[tuple[int, int]] = []
+        run_seeds = _run_seeds(t) if seeded else None
         for unit in self.units:
             if entities is not None and unit.entity not in entities:
                 continue
-            if seeded and unit.seeds is not None:
-                self._run_stretches(unit, t, hits)
+            if run_seeds is not None and unit.seeds is not None:
+                seeds = run_seeds[unit.kind] if unit.kind is not None else unit.seeds(t)
+                if not seeds:
+                    continue
+                inside = None
+                if unit.name == "UrlRecognizer" and emails and resolved:
+                    inside = emails
+                found = len(hits)
+                self._run_stretches(unit, t, seeds, hits, inside)
+                if unit.name == "EmailRecognizer":
+                    emails = [(h.start, h.end) for h in hits[found:]]
             else:
                 self._run(unit, text, 0, hits)
         if self.phone is not None and (entities is None or "PHONE_NUMBER" in entities):
@@ -508,6 +554,29 @@ class PatternPath:
         if min_score > 0:
             hits = [h for h in hits if h.score >= min_score]
         return remove_contained(hits)
+
+
+def _only_in_emails(text: str, stretch: tuple[int, int], emails: list[tuple[int, int]]) -> bool:
+    """True when every match of Presidio's URL patterns in `stretch` lies inside one of the
+    e-mail addresses found (`emails`, each scored 1.0 by its validation), so that the
+    resolution drops it and it changes nothing else. Without `/` (a scheme or a path) and
+    quotes, a URL match is a run of letters, digits, dots and dashes with a dot in it: it is
+    inside an address when every such run of the stretch is."""
+    left, right = stretch
+    piece = text[left:right]
+    if "/" in piece or '"' in piece or "'" in piece:
+        return False
+    for m in _url_runs().finditer(text, left, right):
+        if "." in m.group() and not any(a <= m.start() and m.end() <= b for a, b in emails):
+            return False
+    return True
+
+
+@functools.cache
+def _url_runs() -> Any:
+    import regex
+
+    return regex.compile(r"[a-z0-9.\-\d]+", regex.IGNORECASE)
 
 
 # ---- barriers ----------------------------------------------------------------------
@@ -687,6 +756,7 @@ def _required(parsed: Any) -> list[frozenset[str]]:
 
 
 def _holds(text: str, needs: tuple[str, ...]) -> bool:
+    """`text` holds a character of each of `needs`."""
     for alt in needs:
         if len(alt) == 1:
             if alt not in text:
@@ -709,25 +779,36 @@ _CATEGORIES = {
 
 def remove_contained(hits: list[Hit]) -> list[Hit]:
     """Presidio's `remove_duplicates`: drop a hit that another of the same entity contains
-    with an equal or higher score (and exact repeats), and hits scored zero."""
+    with an equal or higher score (and exact repeats), and hits scored zero. The hits come
+    back in order of entity, start, length (longest first) and score (highest first)."""
     if len(hits) < 2:
         return [h for h in hits if h.score != 0]
-    unique: dict[tuple[str, int, int, float], Hit] = {}
+    groups: dict[str, list[Hit]] = {}
     for h in hits:
-        unique.setdefault((h.entity, h.start, h.end, h.score), h)
-    ordered = sorted(unique.values(), key=lambda h: (h.entity, h.start, h.start - h.end, -h.score))
+        if h.score != 0:
+            groups.setdefault(h.entity, []).append(h)
     kept: list[Hit] = []
-    active: list[Hit] = []
-    entity = None
-    for h in ordered:
-        if h.score == 0:
+    for group in groups.values():
+        if len(group) == 1:
+            kept.append(group[0])
             continue
-        if h.entity != entity:
-            entity = h.entity
-            active = []
-        active = [a for a in active if a.end >= h.start]
-        if any(h.start >= a.start and h.end <= a.end and h.score <= a.score for a in active):
-            continue
-        kept.append(h)
-        active.append(h)
+        unique: dict[tuple[int, int, float], Hit] = {}
+        for h in group:
+            unique.setdefault((h.start, h.end, h.score), h)
+        active: list[Hit] = []
+        for h in sorted(unique.values(), key=_contained_order):
+            active = [a for a in active if a.end >= h.start]
+            if any(h.start >= a.start and h.end <= a.end and h.score <= a.score for a in active):
+                continue
+            kept.append(h)
+            active.append(h)
+    kept.sort(key=_order)
     return kept
+
+
+def _contained_order(h: Hit) -> tuple[int, int, float]:
+    return (h.start, h.start - h.end, -h.score)
+
+
+def _order(h: Hit) -> tuple[str, int, int, float]:
+    return (h.entity, h.start, h.start - h.end, -h.score)

@@ -18,14 +18,24 @@ ASCII text without such a run is returned as it is, with no map (the identity).
 
 from __future__ import annotations
 
-import re
+import functools
 import unicodedata
+from typing import Any
 
 # Characters removed outright, besides category Cf.
 _INVISIBLE = frozenset(
     "\u034f\u115f\u1160\u17b4\u17b5\u3164\uffa0" + "".join(chr(c) for c in range(0xFE00, 0xFE10))
 )
-_SPELLED_DIGITS = re.compile(r"(?<![0-9])[0-9](?:[ \-][0-9]){7,}(?![0-9])")
+_SPELLED = r"(?<![0-9])[0-9](?:[ \-][0-9]){7,}(?![0-9])"
+
+
+@functools.cache
+def _patterns() -> tuple[Any, Any]:
+    """Spelled-out digits, and runs outside ASCII: the `regex` module scans a long text
+    for them several times faster than `re` (it is imported on first use)."""
+    import regex
+
+    return regex.compile(_SPELLED), regex.compile(r"[^\x00-\x7f]+")
 
 
 class Normalized:
@@ -119,14 +129,14 @@ def _fold(piece: str) -> str:
 def normalize(text: str) -> Normalized:
     """Normalize `text` for detection (see the module docstring)."""
     if text.isascii():
-        if _SPELLED_DIGITS.search(text) is None:
+        if _patterns()[0].search(text) is None:
             return Normalized(text)
         chars = list(text)
         starts = list(range(len(text)))
         ends = list(range(1, len(text) + 1))
     else:
         joined, pieces = _unicode_pass(text)
-        if _SPELLED_DIGITS.search(joined) is None:
+        if _patterns()[0].search(joined) is None:
             return Normalized(joined, pieces=pieces)
         norm = Normalized(joined, pieces=pieces)
         chars = list(joined)
@@ -137,9 +147,6 @@ def normalize(text: str) -> Normalized:
     return Normalized("".join(chars), tuple(starts), tuple(ends))
 
 
-_NON_ASCII = re.compile(r"[^\x00-\x7f]+")
-
-
 def _unicode_pass(text: str) -> tuple[str, list[tuple[int, int, int, int]]]:
     """NFKC by cluster, invisible characters removed, digits folded; ASCII runs are copied
     through in one piece. Returns the text and its map by pieces (see `Normalized`)."""
@@ -147,9 +154,12 @@ def _unicode_pass(text: str) -> tuple[str, list[tuple[int, int, int, int]]]:
     pieces: list[tuple[int, int, int, int]] = []
     at = 0  # length of the output so far
     done = 0  # text[:done] is handled
-    for m in _NON_ASCII.finditer(text):
+    for m in _patterns()[1].finditer(text):
+        run = m.group()
+        if _stable(run):
+            continue  # copied through with the ASCII around it
         # The cluster may start at the ASCII character before the run (`e` + U+0301).
-        a = m.start() - 1 if m.start() > done and unicodedata.combining(m.group()[0]) else m.start()
+        a = m.start() - 1 if m.start() > done and unicodedata.combining(run[0]) else m.start()
         if a > done:
             out.append(text[done:a])
             pieces.append((at, done, a, 0))
@@ -160,6 +170,15 @@ def _unicode_pass(text: str) -> tuple[str, list[tuple[int, int, int, int]]]:
         out.append(text[done:])
         pieces.append((at, done, len(text), 0))
     return "".join(out), pieces
+
+
+def _stable(run: str) -> bool:
+    """True when normalization keeps every character of a run outside ASCII as it is, each
+    its own cluster (no combining mark): NFKC changes none of them, and none is removed or
+    a digit."""
+    return unicodedata.is_normalized("NFKC", run) and not any(
+        unicodedata.combining(ch) or ch.isdecimal() or _removed(ch) for ch in run
+    )
 
 
 def _clusters(
@@ -196,7 +215,7 @@ def _join_spelled_digits(
     joined: str, starts: list[int], ends: list[int]
 ) -> tuple[list[str], list[int], list[int]]:
     drop: set[int] = set()
-    for m in _SPELLED_DIGITS.finditer(joined):
+    for m in _patterns()[0].finditer(joined):
         drop.update(range(m.start() + 1, m.end(), 2))
     keep = [k for k in range(len(joined)) if k not in drop]
     return [joined[k] for k in keep], [starts[k] for k in keep], [ends[k] for k in keep]

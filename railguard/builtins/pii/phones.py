@@ -112,6 +112,10 @@ class _Region:
     national_prefix: re.Pattern[str] | None = None  # the region's `national_prefix_for_parsing`
     meta: Any = None  # the region's metadata
     main: Any = None  # the metadata of the country code's main region (used by `_verify`)
+    # The international and national prefixes when they are plain digits (a `startswith`
+    # is then their match).
+    idd_digits: str | None = None
+    prefix_digits: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,6 +200,12 @@ def _region(code: str) -> _Region:
         else None,
         meta,
         main,
+        idd if idd and idd.isdigit() else None,
+        meta.national_prefix_for_parsing
+        if meta is not None
+        and meta.national_prefix_for_parsing
+        and meta.national_prefix_for_parsing.isdigit()
+        else None,
     )
 
 
@@ -263,8 +273,13 @@ def _part(text: str) -> _Part:
 def _refused_national(region: _Region, digits: str) -> bool:
     """The refusals of a number written nationally with digits and separators only (see
     the module docstring)."""
-    if region.meta is None or (region.idd is not None and region.idd.match(digits)):
-        return False  # parsing may read an international prefix
+    if region.meta is None:
+        return False
+    if region.idd_digits is not None:
+        if digits.startswith(region.idd_digits):
+            return False  # parsing may read an international prefix
+    elif region.idd is not None and region.idd.match(digits):
+        return False
     if digits.startswith(region.cc):
         # Parsing may read the country code, and strip the national prefix after it: one
         # of the suffixes it could leave must be a number of some type.
@@ -288,8 +303,11 @@ def _refused_national(region: _Region, digits: str) -> bool:
 def _national_number(region: _Region, digits: str) -> str:
     """The national number `parse` keeps of `digits` read in `region`'s national format:
     without the national prefix (and carrier code), unless what is left is too short."""
-    if region.national_prefix is None or region.national_prefix.match(digits) is None:
-        return digits  # nothing to strip
+    if region.prefix_digits is not None:
+        if not digits.startswith(region.prefix_digits):
+            return digits  # nothing to strip
+    elif region.national_prefix is None or region.national_prefix.match(digits) is None:
+        return digits
     _, national, _ = _maybe_strip_national_prefix_carrier_code(digits, region.meta)
     if _test_number_length(national, region.meta) in (
         ValidationResult.TOO_SHORT,
@@ -389,7 +407,7 @@ class _Walk:
         search = self._search
         # Most tries a matcher can spend on a candidate: one, and one per inner group (at
         # most one, and one per position, for each of six patterns); each holds a digit.
-        tries = 7 * scanned.digits(0, scanned.n) + 6 * scanned.n if scanned is not None else 0
+        tries = 7 * scanned.total_digits + 6 * scanned.n if scanned is not None else 0
         if scanned is not None and scanned.simple and tries < _MAX_TRIES and scanned.n > _SHORT:
             # Only the stretches between characters no candidate holds that have enough
             # digits for a region: the others hold no candidate that can match, and a
