@@ -67,7 +67,6 @@ from phonenumbers.phonenumberutil import (
     NumberParseException,
     ValidationResult,
     _build_national_number_for_parsing,
-    _choose_formatting_pattern_for_number,
     _extract_country_code,
     _formatting_rule_has_first_group_only,
     _maybe_strip_extension,
@@ -116,6 +115,9 @@ class _Region:
     # is then their match).
     idd_digits: str | None = None
     prefix_digits: str | None = None
+    # The main region's number formats, in order: (leading digits pattern or None, format
+    # pattern, whether the format requires the national prefix); see `_formats`.
+    formats: tuple[tuple[re.Pattern[str] | None, re.Pattern[str], bool], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -206,7 +208,34 @@ def _region(code: str) -> _Region:
         and meta.national_prefix_for_parsing
         and meta.national_prefix_for_parsing.isdigit()
         else None,
+        _formats(main),
     )
+
+
+def _formats(main: Any) -> tuple[tuple[re.Pattern[str] | None, re.Pattern[str], bool], ...]:
+    """The number formats phonenumbers chooses from (`_choose_formatting_pattern_for_number`), compiled once: the
+    last leading digits pattern (None when there is none), the format's pattern, and
+    whether `_is_national_prefix_present_if_required` requires the national prefix for a
+    number of that format."""
+    if main is None:
+        return ()
+    out = []
+    for rule in main.number_format:
+        leading = rule.leading_digits_pattern
+        out.append(
+            (
+                re.compile(leading[-1]) if leading else None,
+                re.compile(rule.pattern),
+                bool(
+                    rule.national_prefix_formatting_rule
+                    and not rule.national_prefix_optional_when_formatting
+                    and not _formatting_rule_has_first_group_only(
+                        rule.national_prefix_formatting_rule
+                    )
+                ),
+            )
+        )
+    return tuple(out)
 
 
 def _prefix_strip(meta: Any) -> int | None:
@@ -326,14 +355,14 @@ def _lacks_national_prefix(region: _Region, digits: str, national: str) -> bool:
     main = region.main
     if main is None:
         return False
-    rule = _choose_formatting_pattern_for_number(main.number_format, national)
-    if (
-        rule is None
-        or not rule.national_prefix_formatting_rule
-        or rule.national_prefix_optional_when_formatting
-        or _formatting_rule_has_first_group_only(rule.national_prefix_formatting_rule)
-    ):
-        return False
+    # The format `_choose_formatting_pattern_for_number` chooses, and what it requires.
+    for leading, pattern, requires in region.formats:
+        if (leading is None or leading.match(national)) and pattern.fullmatch(national):
+            if not requires:
+                return False
+            break
+    else:
+        return False  # no format: nothing is required
     return not _maybe_strip_national_prefix_carrier_code(digits, main)[2]
 
 
