@@ -32,8 +32,9 @@ The matcher gives up after 65,535 failed tries; a text where the walk could get 
 many is left to phonenumbers' own matcher, as is a leniency other than Presidio's `VALID`.
 phonenumbers' pattern cache is switched on (`enable_pattern_cache`) so that its regular
 expressions are compiled once. `tests/builtins/pii/test_presidio_equivalence.py` compares
-the scanner with Presidio's recognizer on the corpus and on generated numbers, and checks
-every refusal against phonenumbers itself.
+the scanner with Presidio's recognizer on the corpus and on generated numbers;
+`tests/builtins/pii/test_phone_refusals.py` checks the national refusals against
+phonenumbers itself, region by region.
 """
 
 from __future__ import annotations
