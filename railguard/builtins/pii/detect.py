@@ -28,7 +28,7 @@ from typing import Any
 
 from railguard.builtins.pii import extra, presidio
 from railguard.builtins.pii.custom import CustomRecognizer
-from railguard.builtins.pii.fast import Hit, PatternPath, remove_contained
+from railguard.builtins.pii.fast import Hit, PatternPath, Text, remove_contained
 from railguard.builtins.pii.normalize import normalize
 from railguard.builtins.registry import EvalError
 
@@ -181,14 +181,18 @@ def detect_hits(text: str, options: Options, budget: _Budget | None = None) -> l
     context = _context(path, options.recognizers)
     hits: list[Hit] = []
     for offset, piece in chunks(norm.text):
-        found = path.analyze(piece, entities)
+        scanned = Text(piece)  # what the pattern path and the additions share
+        found = path.analyze(scanned, entities, resolved=True)
         if model is not None:
             found.extend(_ner(piece, model, entities))
-        found.extend(extra.find(piece, entities))
+        found.extend(extra.find(scanned, entities))
         for recognizer in options.recognizers:
             found.extend(recognizer.find(piece))
         found = extra.enhance(piece, extra.shape_phones(piece, found), context)
-        hits.extend(h._replace(start=h.start + offset, end=h.end + offset) for h in found)
+        if offset:
+            hits.extend(h._replace(start=h.start + offset, end=h.end + offset) for h in found)
+        else:
+            hits.extend(found)
         budget.take(0)
     hits = [h for h in hits if h.score >= options.min_score]
     hits = extra.resolve(remove_contained(hits))

@@ -1,50 +1,96 @@
-"""Presidio's phone recognizer, run only where a valid number can be.
+"""Presidio's phone recognizer: the same results for a fraction of the work.
 
 Presidio runs python-phonenumbers' `PhoneNumberMatcher` over the whole text once per
-region (eight by default) and parses every match once more: most of its analyzer's time on
-short texts. The answer is the union, over the regions, of the matched spans. This scanner
-computes the same union with less work:
+region (eight by default): most of its analyzer's time. The answer is the union, over the
+regions, of the matched spans. Every matcher meets the same candidates (the matches of its
+candidate pattern) and, for each, checks the text around it, then tries to parse and
+verify the whole candidate and, failing that, its inner groups; only parsing and
+verification depend on the region. `PhoneScanner.scan` walks the candidates as each
+matcher does, and does once what does not depend on the region, or skips it:
 
-* the matcher's candidate pattern runs once over the text, and only windows around
-  candidates with enough digits to be valid in one of the regions go to the per-region
-  matchers, with a margin wide enough for the checks a matcher makes on the characters
-  around a candidate;
-* the parts of a candidate the matcher tries when the whole does not parse (split at
-  slashes, brackets, dashes, dots and spaces) depend on the candidate only, so they are
-  computed once per scan and shared by the regions;
-* a candidate, or a part of one, is refused without parsing when it has fewer digits than
-  the shortest valid number for the region, or when it is written nationally (no `+`, no
-  international prefix, no extension) and none of the national numbers parsing could leave
-  (the suffixes of its digits, after the country code and national prefix) has a length
-  and a pattern of some number type (fixed line, mobile, ...) of a region of that country
-  code, which phonenumbers' validation requires;
-* a candidate starting with `+` parses to the same number whatever the region, so it is
-  parsed and verified once per scan;
-* a candidate that an earlier region accepted whole is accepted again without parsing.
+* the candidates are found once per text, with the matcher's own pattern and trimming
+  (the search jumps to ten characters before the next digit, since a candidate holds a
+  digit within its first eleven characters); a region's walk leaves them only after a
+  match that ends inside a candidate (an inner group), and then searches again from
+  there, as the matcher does, until it meets them again;
+* the checks that read a candidate and the characters around it (dates, time stamps,
+  brackets, page ranges, letters next to the number) are made once per candidate;
+* a candidate, or a part of one, is refused without parsing when a condition that
+  phonenumbers requires does not hold, read from its own metadata:
+  - too few digits for the region, or for every region (the candidate is then skipped);
+  - written nationally (no `+`, no international prefix, digits and separators only),
+    no number type of the country code has a length and a pattern that the national
+    numbers parsing could leave (the suffixes of its digits) match;
+  - read in the region's national format (no `+`, no international prefix, not starting
+    with the country code), the number's format requires the national prefix and the
+    candidate lacks it (as `2024-03-02` in Germany or Israel): `_verify` refuses it;
+* parsing and verification run once per string and region, and once for every region
+  for a number written with `+` and a known country code (parsing then ignores the
+  region).
 
-Every refusal is a necessary condition that phonenumbers itself checks, read from its own
-metadata; phonenumbers' pattern cache is switched on (`enable_pattern_cache`) so that its
-regular expressions are compiled once. `tests/builtins/pii/test_presidio_equivalence.py`
-compares the scanner with Presidio's recognizer on the corpus and on generated numbers.
+The matcher gives up after 65,535 failed tries; a text where the walk could get near that
+many is left to phonenumbers' own matcher, as is a leniency other than Presidio's `VALID`.
+phonenumbers' pattern cache is switched on (`enable_pattern_cache`) so that its regular
+expressions are compiled once. `tests/builtins/pii/test_presidio_equivalence.py` compares
+the scanner with Presidio's recognizer on the corpus and on generated numbers;
+`tests/builtins/pii/test_phone_refusals.py` checks the national refusals against
+phonenumbers itself, region by region.
 """
 
 from __future__ import annotations
 
+import bisect
 import functools
 import re
 import unicodedata
-from dataclasses import dataclass, field
-from typing import Any
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any, cast
 
-from railguard.builtins.pii.fast import Hit
+import phonenumbers
+from phonenumbers.phonenumber import CountryCodeSource
+from phonenumbers.phonenumbermatcher import (
+    _INNER_MATCHES,
+    _LEAD_PATTERN,
+    _MATCHING_BRACKETS,
+    _PATTERN,
+    _PUB_PAGES,
+    _SLASH_SEPARATED_DATES,
+    _TIME_STAMPS,
+    _TIME_STAMPS_SUFFIX,
+    PhoneNumberMatcher,
+    _verify,
+)
+from phonenumbers.phonenumberutil import (
+    _MIN_LENGTH_FOR_NSN,
+    _SECOND_NUMBER_START_PATTERN,
+    _UNWANTED_END_CHAR_PATTERN,
+    NumberParseException,
+    ValidationResult,
+    _build_national_number_for_parsing,
+    _extract_country_code,
+    _formatting_rule_has_first_group_only,
+    _maybe_strip_extension,
+    _maybe_strip_i18n_prefix_and_normalize,
+    _maybe_strip_national_prefix_carrier_code,
+    _test_number_length,
+)
+from phonenumbers.re_util import fullmatch as _fullmatch
 
-_MARGIN = 8  # characters kept on each side of a candidate window
-_JOIN = 12  # candidates closer than this share a window
+from railguard.builtins.pii.fast import Hit, Text
+
+_VALID = 1  # phonenumbers' Leniency.VALID, Presidio's default
+_MAX_TRIES = 65_535  # PhoneNumberMatcher's default
+_SHORT = 512  # a text this short is searched for candidates whole, not by stretches
+_LEAD = 10  # most characters before the first digit of a candidate (two `(` or `+`, four marks)
 _PLUS_CHARS = "+\uff0b"
 _DIGIT = re.compile(r"\d")
+_NOT_ASCII_DIGIT = re.compile("[^0-9]+")
+_BRACKET = re.compile("[(\\[\uff08\uff3b)\\]\uff09\uff3d]")  # what `_MATCHING_BRACKETS` reads
 _FIRST = re.compile("[+\uff0b\\d]")  # where parsing starts reading a number
 # Anything but digits, spaces and separators: an extension (`x`, `ext`, `#`) or letters.
 _NOT_PLAIN = re.compile(r"[^\d\s\-.()/\[\]\u2010-\u2015\u2212\uff0d-\uff0f]")
+_NOT_PLAIN_OR_PLUS = re.compile(r"[^\d\s\-.()/\[\]\u2010-\u2015\u2212\uff0d-\uff0f+\uff0b]")
 _DESCS = (
     "general_desc fixed_line mobile toll_free premium_rate shared_cost personal_number "
     "voip pager uan voicemail"
@@ -61,7 +107,18 @@ class _Region:
     lengths: frozenset[int]  # valid national number lengths for the country code
     strip: int  # most digits parsing may strip from a national candidate
     idd: re.Pattern[str] | None  # the international prefix
-    types: dict[int, tuple[re.Pattern[str], ...]]  # number type patterns, by valid length
+    types: dict[int, re.Pattern[str]]  # number type patterns, by valid length
+    cc: str = ""  # the country calling code
+    national_prefix: re.Pattern[str] | None = None  # the region's `national_prefix_for_parsing`
+    meta: Any = None  # the region's metadata
+    main: Any = None  # the metadata of the country code's main region (used by `_verify`)
+    # The international and national prefixes when they are plain digits (a `startswith`
+    # is then their match).
+    idd_digits: str | None = None
+    prefix_digits: str | None = None
+    # The main region's number formats, in order: (leading digits pattern or None, format
+    # pattern, whether the format requires the national prefix); see `_formats`.
+    formats: tuple[tuple[re.Pattern[str] | None, re.Pattern[str], bool], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,7 +145,6 @@ def _min_length(meta: Any) -> int:
 @functools.cache
 def _intl_min() -> int:
     """The fewest digits of a valid international number: country code and number."""
-    import phonenumbers
     from phonenumbers.phonenumberutil import SUPPORTED_REGIONS
 
     return min(
@@ -109,8 +165,6 @@ def _leading_digits(pattern: str | None) -> int:
 
 @functools.cache
 def _region(code: str) -> _Region:
-    import phonenumbers
-
     meta = phonenumbers.PhoneMetadata.metadata_for_region(code)
     cc = phonenumbers.country_code_for_region(code)
     group = [
@@ -118,14 +172,14 @@ def _region(code: str) -> _Region:
         for r in phonenumbers.region_codes_for_country_code(cc)
         if (m := phonenumbers.PhoneMetadata.metadata_for_region(r)) is not None
     ]
+    main = phonenumbers.PhoneMetadata.metadata_for_region(
+        phonenumbers.region_code_for_country_code(cc)
+    )
     intl = _intl_min()
     national = min(_min_length(m) for m in group)
     idd = meta.international_prefix if meta is not None else None
     national = min(national, _leading_digits(idd) + intl)
     strip = _prefix_strip(meta)
-    if meta is None or strip is None:
-        # Parsing may rewrite the digits: no national refusal beyond the shortest length.
-        return _Region(code, national, intl, frozenset(), 0, None, {})
     return _Region(
         code,
         national,
@@ -138,11 +192,51 @@ def _region(code: str) -> _Region:
             if n > 0
         ),
         # A national candidate that starts with the country code loses it and the national
-        # prefix, and parsing strips the national prefix once more.
-        len(str(cc)) + 2 * strip,
+        # prefix, and parsing strips the national prefix once more; -1: parsing may rewrite
+        # the digits rather than keep a suffix of them.
+        -1 if strip is None else len(str(cc)) + 2 * strip,
         re.compile(idd) if idd else None,
         _types(group),
+        str(cc),
+        re.compile(meta.national_prefix_for_parsing)
+        if meta is not None and meta.national_prefix_for_parsing
+        else None,
+        meta,
+        main,
+        idd if idd and idd.isdigit() else None,
+        meta.national_prefix_for_parsing
+        if meta is not None
+        and meta.national_prefix_for_parsing
+        and meta.national_prefix_for_parsing.isdigit()
+        else None,
+        _formats(main),
     )
+
+
+def _formats(main: Any) -> tuple[tuple[re.Pattern[str] | None, re.Pattern[str], bool], ...]:
+    """The number formats phonenumbers chooses from (`_choose_formatting_pattern_for_number`), compiled once: the
+    last leading digits pattern (None when there is none), the format's pattern, and
+    whether `_is_national_prefix_present_if_required` requires the national prefix for a
+    number of that format."""
+    if main is None:
+        return ()
+    out = []
+    for rule in main.number_format:
+        leading = rule.leading_digits_pattern
+        out.append(
+            (
+                re.compile(leading[-1]) if leading else None,
+                re.compile(rule.pattern),
+                bool(
+                    rule.national_prefix_formatting_rule
+                    and not rule.national_prefix_optional_when_formatting
+                    and not _formatting_rule_has_first_group_only(
+                        rule.national_prefix_formatting_rule
+                    )
+                ),
+            )
+        )
+    return tuple(out)
 
 
 def _prefix_strip(meta: Any) -> int | None:
@@ -170,10 +264,11 @@ def _prefix_strip(meta: Any) -> int | None:
     return longest - int(widths[group][0])
 
 
-def _types(group: list[Any]) -> dict[int, tuple[re.Pattern[str], ...]]:
+def _types(group: list[Any]) -> dict[int, re.Pattern[str]]:
     """The national number patterns of every number type of the regions in `group`, by the
-    lengths valid for the type (when it lists none, those of its region)."""
-    out: dict[int, list[re.Pattern[str]]] = {}
+    lengths valid for the type (when it lists none, those of its region), each length's
+    patterns joined in one alternation."""
+    out: dict[int, list[str]] = {}
     for meta in group:
         general = frozenset(n for n in (meta.general_desc.possible_length or ()) if n > 0)
         for name in _DESCS[1:]:
@@ -184,15 +279,18 @@ def _types(group: list[Any]) -> dict[int, tuple[re.Pattern[str], ...]]:
             if lengths == (-1,):
                 continue
             chosen = frozenset(n for n in lengths if n > 0) or general
-            pattern = re.compile(desc.national_number_pattern)
             for n in chosen:
-                out.setdefault(n, []).append(pattern)
-    return {n: tuple(ps) for n, ps in out.items()}
+                out.setdefault(n, []).append(desc.national_number_pattern)
+    # No pattern holds a back reference, so that the groups may be renumbered.
+    return {n: re.compile("|".join(f"(?:{p})" for p in ps)) for n, ps in out.items()}
 
 
 def _part(text: str) -> _Part:
-    found = _DIGIT.findall(text)
-    digits = "".join(c if c.isascii() else str(unicodedata.digit(c)) for c in found)
+    if text.isascii():
+        digits = _NOT_ASCII_DIGIT.sub("", text)
+    else:
+        found = _DIGIT.findall(text)
+        digits = "".join(c if c.isascii() else str(unicodedata.digit(c)) for c in found)
     first = _FIRST.search(text)
     return _Part(
         text,
@@ -202,40 +300,165 @@ def _part(text: str) -> _Part:
     )
 
 
-def _refused(region: _Region, part: _Part, memo: dict[tuple[str, str], bool]) -> bool:
-    """True when `part` cannot be a valid number for `region` (see the module docstring)."""
-    n = len(part.digits)
-    if n < region.national_min and (not part.plus or n < region.intl_min):
-        return True
-    if part.plus or not part.plain or not region.lengths:
+def _refused_national(region: _Region, digits: str) -> bool:
+    """The refusals of a number written nationally with digits and separators only (see
+    the module docstring)."""
+    if region.meta is None:
         return False
-    key = (region.code, part.digits)
-    known = memo.get(key)
-    if known is not None:
-        return known
-    refused = True
-    if region.idd is not None and region.idd.match(part.digits) is not None:
-        refused = False
-    else:
+    if region.idd_digits is not None:
+        if digits.startswith(region.idd_digits):
+            return False  # parsing may read an international prefix
+    elif region.idd is not None and region.idd.match(digits):
+        return False
+    if digits.startswith(region.cc):
+        # Parsing may read the country code, and strip the national prefix after it: one
+        # of the suffixes it could leave must be a number of some type.
+        if region.strip < 0:
+            return False
+        n = len(digits)
         for length in range(max(1, n - region.strip), n + 1):
-            if length in region.lengths:
-                suffix = part.digits[n - length :]
-                if any(p.fullmatch(suffix) for p in region.types.get(length, ())):
-                    refused = False
-                    break
-    memo[key] = refused
-    return refused
+            pattern = region.types.get(length)
+            if pattern is not None and pattern.fullmatch(digits, n - length):
+                return False
+        return True
+    # Parsing reads the digits in the national format: the national number it keeps must
+    # be a number of some type, and have the national prefix if its format requires it.
+    national = _national_number(region, digits)
+    pattern = region.types.get(len(national))
+    if pattern is None or not pattern.fullmatch(national):
+        return True
+    return _lacks_national_prefix(region, digits, national)
 
 
-@dataclass(slots=True)
-class _Scan:
-    """What the regions of one window share."""
+def _national_number(region: _Region, digits: str) -> str:
+    """The national number `parse` keeps of `digits` read in `region`'s national format:
+    without the national prefix (and carrier code), unless what is left is too short."""
+    if region.prefix_digits is not None:
+        if not digits.startswith(region.prefix_digits):
+            return digits  # nothing to strip
+    elif region.national_prefix is None or region.national_prefix.match(digits) is None:
+        return digits
+    _, national, _ = _maybe_strip_national_prefix_carrier_code(digits, region.meta)
+    if _test_number_length(national, region.meta) in (
+        ValidationResult.TOO_SHORT,
+        ValidationResult.IS_POSSIBLE_LOCAL_ONLY,
+        ValidationResult.INVALID_LENGTH,
+    ):
+        return digits
+    return str(national)
 
-    parts: dict[str, _Part] = field(default_factory=dict)
-    groups: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
-    refused: dict[tuple[str, str], bool] = field(default_factory=dict)
-    plus: dict[tuple[int, str], Any] = field(default_factory=dict)
-    accepted: dict[tuple[int, str], Any] = field(default_factory=dict)
+
+def _lacks_national_prefix(region: _Region, digits: str, national: str) -> bool:
+    """True when `_verify` refuses the number parsed from `digits` in `region`'s national
+    format (national number `national`) for lacking the national prefix its format
+    requires (`_is_national_prefix_present_if_required`). The candidate holds digits and
+    separators only, so its normalized raw input is `digits`."""
+    main = region.main
+    if main is None:
+        return False
+    # The format `_choose_formatting_pattern_for_number` chooses, and what it requires.
+    for leading, pattern, requires in region.formats:
+        if (leading is None or leading.match(national)) and pattern.fullmatch(national):
+            if not requires:
+                return False
+            break
+    else:
+        return False  # no format: nothing is required
+    return not _maybe_strip_national_prefix_carrier_code(digits, main)[2]
+
+
+def _plus_shared(text: str, part: _Part) -> bool:
+    """True when parsing `text` (which starts with `+`) gives the same result, or the same
+    error, whatever the region: the `+` is followed by a known country code (parsing then
+    reads the number in that country), or by too few digits."""
+    if _NOT_PLAIN_OR_PLUS.search(text) is None:
+        # No letters, no extension: parsing reads the digits after the `+`.
+        full = part.digits
+    else:
+        try:
+            number = _build_national_number_for_parsing(text)
+        except NumberParseException:
+            return True
+        _, number = _maybe_strip_extension(number)
+        source, full = _maybe_strip_i18n_prefix_and_normalize(number, "NonMatch")
+        if source != CountryCodeSource.FROM_NUMBER_WITH_PLUS_SIGN:
+            return False
+    return len(full) <= _MIN_LENGTH_FOR_NSN or _extract_country_code(str(full))[0] != 0
+
+
+def _verified(text: str, region: str) -> bool:
+    """phonenumbers' verdict: `text` parses in `region` and passes `_verify` at `VALID`."""
+    try:
+        number = phonenumbers.parse(text, region, keep_raw_input=True)
+    except NumberParseException:
+        return False
+    return bool(_verify(_VALID, number, text, cast(Any, None)))  # VALID reads no matcher
+
+
+# A candidate as the matcher trims it: start, end, text, number of digits, written with `+`.
+_Cand = tuple[int, int, str, int, bool]
+
+
+class _Walk:
+    """One text's candidates, and what the regions' walks over them share."""
+
+    __slots__ = (
+        "chain",
+        "checked",
+        "floor",
+        "groups",
+        "inner",
+        "parts",
+        "refused",
+        "searches",
+        "shared",
+        "skipped",
+        "starts",
+        "text",
+        "tries",
+        "verified",
+        "whole",
+    )
+
+    def __init__(self, text: str, floor: int, scanned: Text | None = None) -> None:
+        self.text = text
+        self.floor = floor
+        self.searches: dict[int, _Cand | None] = {}
+        self.parts: dict[str, _Part] = {}
+        self.whole: dict[int, _Part | None] = {}
+        self.inner: dict[int, list[tuple[str, int, _Part]]] = {}
+        self.checked: dict[tuple[str, int], bool] = {}
+        self.skipped: set[int] = set()
+        self.groups: dict[str, list[tuple[str, int]]] = {}
+        self.refused: defaultdict[int, dict[str, bool]] = defaultdict(dict)  # by region
+        self.verified: dict[tuple[str, str], bool] = {}
+        self.shared: dict[str, bool] = {}
+        chain: list[_Cand] = []
+        search = self._search
+        # Most tries a matcher can spend on a candidate: one, and one per inner group (at
+        # most one, and one per position, for each of six patterns); each holds a digit.
+        tries = 7 * scanned.total_digits + 6 * scanned.n if scanned is not None else 0
+        if scanned is not None and scanned.simple and tries < _MAX_TRIES and scanned.n > _SHORT:
+            # Only the stretches between characters no candidate holds that have enough
+            # digits for a region: the others hold no candidate that can match, and a
+            # search from the start of a stretch finds what the matcher finds there.
+            for left, right in scanned.stretches(
+                _barrier(), (s for s, _ in scanned.runs), floor, floor
+            ):
+                index = left
+                while (c := search(index, right)) is not None:
+                    chain.append(c)
+                    index = c[1]
+        else:
+            index = 0
+            tries = 0
+            while (c := search(index)) is not None:
+                chain.append(c)
+                index = c[1]
+                tries += 7 + 6 * (c[1] - c[0])
+        self.chain = chain
+        self.starts = [c[0] for c in chain]
+        self.tries = tries
 
     def part(self, text: str) -> _Part:
         found = self.parts.get(text)
@@ -243,14 +466,254 @@ class _Scan:
             found = self.parts[text] = _part(text)
         return found
 
+    def _search(self, index: int, end: int | None = None) -> _Cand | None:
+        """The candidate the matcher finds searching from `index` (`_find`), if it ends by
+        `end` (a character no candidate holds)."""
+        text = self.text
+        end = len(text) if end is None else end
+        digit = _DIGIT.search(text, index, end)
+        if digit is None:
+            return None
+        m = _PATTERN.search(text, max(index, digit.start() - _LEAD), end)
+        if m is None:
+            return None
+        start = m.start()
+        candidate = m.group()
+        if "/" in candidate or "\\" in candidate:
+            trim = _SECOND_NUMBER_START_PATTERN.search(candidate)
+            if trim:
+                candidate = candidate[: trim.start()]
+        if len(candidate) < self.floor:
+            return start, start + len(candidate), candidate, 0, False
+        part = self.part(candidate)
+        return start, start + len(candidate), candidate, len(part.digits), part.plus
+
+    def search(self, index: int) -> _Cand | None:
+        if index in self.searches:
+            return self.searches[index]
+        found = self.searches[index] = self._search(index)
+        return found
+
+    def union(self, regions: tuple[_Region, ...]) -> dict[tuple[int, int], None] | None:
+        """The spans the matchers for `regions` find, or None when one might run out of
+        tries. The regions take each candidate in turn; a region whose match ends inside a
+        candidate searches again from there alone, until its search meets the candidates."""
+        chain = self.chain
+        out: dict[tuple[int, int], None] = {}
+        resume = [0] * len(regions)  # the candidate each region takes next
+        tries = [self.tries] * len(regions)
+        every = list(range(len(regions)))
+        diverged = False
+        for k, c in enumerate(chain):
+            active = [ri for ri in every if resume[ri] <= k] if diverged else every
+            for ri, found in self._results(c, regions, active):
+                out[found] = None
+                if found[1] < c[1]:
+                    at = self._diverge(regions, ri, found[1], out, tries)
+                    if at is None:
+                        return None
+                    resume[ri] = at
+                    diverged = True
+        return out
+
+    def _diverge(
+        self,
+        regions: tuple[_Region, ...],
+        ri: int,
+        index: int,
+        out: dict[tuple[int, int], None],
+        tries: list[int],
+    ) -> int | None:
+        """Walk region `ri` from `index` (after a match inside a candidate) as its matcher
+        does, until the search meets the candidates again; returns the candidate's index
+        (the number of candidates when the search ends), or None when the matcher might run
+        out of tries."""
+        chain, starts = self.chain, self.starts
+        while True:
+            d = self.search(index)
+            if d is None:
+                return len(chain)
+            i = bisect.bisect_left(starts, d[0])
+            if i < len(chain) and starts[i] == d[0]:
+                return i
+            tries[ri] += 7 + 6 * (d[1] - d[0])
+            if tries[ri] >= _MAX_TRIES:
+                return None
+            found = self._results(d, regions, [ri])
+            if found:
+                out[found[0][1]] = None
+                index = found[0][1][1]
+            else:
+                index = d[1]
+
+    def _results(
+        self, c: _Cand, regions: tuple[_Region, ...], active: list[int]
+    ) -> list[tuple[int, tuple[int, int]]]:
+        """`_extract_match` for each of the `active` regions: (region, span) of the whole
+        candidate or of its first inner group that parses and verifies, for the regions
+        that find one. What has too few digits for a region is refused without a look."""
+        n, plus = c[3], c[4]
+        pending = [
+            ri
+            for ri in active
+            if n >= regions[ri].national_min or (plus and n >= regions[ri].intl_min)
+        ]
+        if not pending:
+            return []
+        start = c[0]
+        if start in self.whole:
+            whole = self.whole[start]
+        else:
+            whole = self.whole[start] = self._whole(c)
+        if whole is None and start in self.skipped:
+            return []  # a date or a time stamp: no inner group is tried either
+        found: list[tuple[int, tuple[int, int]]] = []
+        attempts: list[tuple[str, int, _Part]] = [] if whole is None else [(c[2], start, whole)]
+        tried_inner = False
+        checked, verified = self.checked, self.verified
+        i = 0
+        while pending:
+            if i == len(attempts):
+                if tried_inner:
+                    break
+                tried_inner = True
+                inner = self.inner.get(start)
+                if inner is None:
+                    inner = self.inner[start] = self._inner(c)
+                attempts = attempts + inner
+                if i == len(attempts):
+                    break
+            text, offset, part = attempts[i]
+            i += 1
+            n, plus = len(part.digits), part.plus
+            eligible = [
+                ri
+                for ri in pending
+                if n >= regions[ri].national_min or (plus and n >= regions[ri].intl_min)
+            ]
+            if not eligible:
+                continue
+            if not plus and part.plain:
+                # The refusals read the digits only: they come before the checks.
+                digits = part.digits
+                kept = []
+                for ri in eligible:
+                    refusals = self.refused[ri]
+                    refused = refusals.get(digits)
+                    if refused is None:
+                        refused = refusals[digits] = _refused_national(regions[ri], digits)
+                    if not refused:
+                        kept.append(ri)
+                eligible = kept
+                if not eligible:
+                    continue
+            ok = checked.get((text, offset))
+            if ok is None:
+                ok = checked[(text, offset)] = self._check(text, offset)
+            if not ok:
+                continue
+            span = (offset, offset + len(text))
+            if plus:
+                shared = self.shared.get(text)
+                if shared is None:
+                    shared = self.shared[text] = _plus_shared(text, part)
+                if shared:  # the same verdict in every region
+                    verdict = verified.get(("+", text))
+                    if verdict is None:
+                        verdict = verified[("+", text)] = _verified(text, regions[0].code)
+                    matched = eligible if verdict else []
+                else:
+                    matched = [ri for ri in eligible if self._verdict(regions[ri], text)]
+            else:
+                matched = [ri for ri in eligible if self._verdict(regions[ri], text)]
+            if matched:
+                found.extend((ri, span) for ri in matched)
+                pending = [ri for ri in pending if ri not in matched]
+        return found
+
+    def _verdict(self, region: _Region, text: str) -> bool:
+        key = (region.code, text)
+        verdict = self.verified.get(key)
+        if verdict is None:
+            verdict = self.verified[key] = _verified(text, region.code)
+        return verdict
+
+    def _whole(self, c: _Cand) -> _Part | None:
+        """The whole candidate, if the matcher parses it."""
+        start, end, candidate = c[0], c[1], c[2]
+        if ("/" in candidate and _SLASH_SEPARATED_DATES.search(candidate)) or (
+            " " in candidate
+            and _TIME_STAMPS.search(candidate)
+            and _TIME_STAMPS_SUFFIX.match(self.text, end)
+        ):
+            self.skipped.add(start)
+            return None
+        if c[3] < self.floor:
+            return None
+        return self.part(candidate)
+
+    def _inner(self, c: _Cand) -> list[tuple[str, int, _Part]]:
+        """The inner groups of a candidate, in the matcher's order."""
+        start, candidate = c[0], c[2]
+        groups = self.groups.get(candidate)
+        if groups is None:
+            groups = self.groups[candidate] = _inner_groups(candidate)
+        out = []
+        for text, at in groups:
+            if len(text) < self.floor:
+                continue
+            part = self.part(text)
+            if len(part.digits) >= self.floor:
+                out.append((text, start + at, part))
+        return out
+
+    def _check(self, text: str, offset: int) -> bool:
+        """The checks of `_parse_and_verify` before parsing, which read `text` and the
+        characters around it only."""
+        if _BRACKET.search(text) is not None:
+            if not _fullmatch(_MATCHING_BRACKETS, text) or _PUB_PAGES.search(text):
+                return False
+        elif not text:
+            return False  # without brackets, `_MATCHING_BRACKETS` holds any other text
+        whole = self.text
+        if offset > 0 and not _LEAD_PATTERN.match(text):
+            before = whole[offset - 1]
+            if (not before.isascii() or before.isalpha() or before in "$%") and _bad_neighbour(
+                before
+            ):
+                return False
+        end = offset + len(text)
+        if end < len(whole):
+            after = whole[end]
+            if (not after.isascii() or after.isalpha() or after in "$%") and _bad_neighbour(after):
+                return False
+        return True
+
+
+def _bad_neighbour(ch: str) -> bool:
+    """A character next to a number that makes the matcher refuse it (a Latin letter, `%`
+    or a currency sign): `_is_invalid_punctuation_symbol` or `_is_latin_letter`."""
+    return bool(
+        PhoneNumberMatcher._is_invalid_punctuation_symbol(ch)
+        or PhoneNumberMatcher._is_latin_letter(ch)
+    )
+
+
+@functools.cache
+def _barrier() -> Any:
+    """A character no candidate (a match of the matcher's pattern) holds."""
+    from railguard.builtins.pii.fast import _barrier as barrier
+
+    found = barrier([_PATTERN.pattern])
+    if found is None:  # pragma: no cover - the pattern is known
+        raise RuntimeError("no barrier for phonenumbers' candidate pattern")
+    return found
+
 
 class PhoneScanner:
     """Presidio's `PhoneRecognizer` (its regions, leniency, score), run as described above."""
 
     def __init__(self, recognizer: Any) -> None:
-        import phonenumbers
-        from phonenumbers.phonenumbermatcher import _PATTERN, PhoneNumberMatcher
-
         phonenumbers.enable_pattern_cache()
         self.recognizer = recognizer
         self.regions = tuple(_region(r) for r in recognizer.supported_regions)
@@ -258,98 +721,62 @@ class PhoneScanner:
         self.score = float(recognizer.SCORE)
         self.entity = recognizer.supported_entities[0]
         self.source = type(recognizer).__name__
-        self._pattern = _PATTERN
         self.floor = min((min(r.national_min, r.intl_min) for r in self.regions), default=1)
-        self._matcher = _matcher_class(PhoneNumberMatcher)
 
-    def windows(self, text: str) -> list[tuple[int, int]]:
-        """Spans of `text` around candidates with enough digits, merged when close."""
-        out: list[tuple[int, int]] = []
-        floor = self.floor
-        for m in self._pattern.finditer(text):
-            if len(_DIGIT.findall(m.group())) < floor:
-                continue
-            start, end = max(0, m.start() - _MARGIN), min(len(text), m.end() + _MARGIN)
-            if out and start <= out[-1][1] + _JOIN:
-                out[-1] = (out[-1][0], max(out[-1][1], end))
-            else:
-                out.append((start, end))
-        return out
-
-    def scan(self, text: str) -> list[Hit]:
+    def scan(self, text: str, scanned: Text | None = None) -> list[Hit]:
+        """Presidio's phone numbers in `text` (`scanned`: the same, with what other
+        recognizers read from it)."""
         hits: list[Hit] = []
-        common = _Scan()  # what depends on a candidate's text only, shared by the windows
-        for w_start, w_end in self.windows(text):
-            piece = text[w_start:w_end]
-            shared = _Scan(common.parts, common.groups, common.refused)
-            candidates = self._candidates(piece)
+        if _DIGIT.search(text) is None:
+            return hits
+        spans = None
+        if self.leniency == _VALID:
+            walk = _Walk(text, self.floor, scanned)
+            if walk.tries < _MAX_TRIES:
+                spans = walk.union(self.regions)
+        if spans is None:
+            spans = {}
             for region in self.regions:
-                if self._nothing_for(region, candidates, shared):
-                    continue
-                matcher = self._matcher(piece, region.code, leniency=self.leniency)
-                matcher.rg_region = region
-                matcher.rg_shared = shared
-                for match in matcher:
-                    hits.append(
-                        Hit(
-                            self.entity,
-                            w_start + match.start,
-                            w_start + match.end,
-                            self.score,
-                            self.source,
-                        )
-                    )
-        return hits
+                spans.update(dict.fromkeys(self._matches(text, region.code)))
+        return [Hit(self.entity, s, e, self.score, self.source) for s, e in spans]
 
-    def _candidates(self, piece: str) -> list[tuple[int, str]]:
-        """The candidates a matcher meets in `piece` when none of them matches (the order
-        and trimming of `PhoneNumberMatcher._find`)."""
-        from phonenumbers.phonenumberutil import _SECOND_NUMBER_START_PATTERN
-
-        out = []
-        index = 0
-        while (m := self._pattern.search(piece, index)) is not None:
-            candidate = m.group()
-            trim = _SECOND_NUMBER_START_PATTERN.search(candidate)
-            if trim:
-                candidate = candidate[: trim.start()]
-            out.append((m.start(), candidate))
-            index = m.start() + len(candidate) if candidate else m.end()
-        return out
-
-    @staticmethod
-    def _nothing_for(region: _Region, candidates: list[tuple[int, str]], shared: _Scan) -> bool:
-        """True when the region can add nothing to the union: it would refuse every
-        candidate, and every part of one, without parsing, or meet a candidate an earlier
-        region accepted whole (and so add the same span and go on after it alike)."""
-        for offset, candidate in candidates:
-            part = shared.part(candidate)
-            if _refused_everywhere(region, part) or (offset, candidate) in shared.accepted:
-                continue
-            if not _refused(region, part, shared.refused):
-                return False
-            groups = shared.groups.get(candidate)
-            if groups is None:
-                groups = shared.groups[candidate] = _inner_groups(candidate)
-            for group, _ in groups:
-                if not _refused(region, shared.part(group), shared.refused):
-                    return False
-        return True
+    def _matches(self, text: str, region: str) -> list[tuple[int, int]]:
+        """phonenumbers' own matcher, as Presidio runs it."""
+        return [
+            (m.start, m.end)
+            for m in phonenumbers.PhoneNumberMatcher(text, region, leniency=self.leniency)
+        ]
 
 
 def _trim_end(candidate: str) -> str:
-    from phonenumbers.phonenumberutil import _UNWANTED_END_CHAR_PATTERN
-
+    if candidate and (candidate[-1].isalnum() or candidate[-1] == "#"):
+        return candidate  # `(?:_|[^#\w])+$` cannot match
     m = _UNWANTED_END_CHAR_PATTERN.search(candidate)
     return candidate[: m.start()] if m else candidate
 
 
+# A character each of the matcher's `_INNER_MATCHES` needs in a candidate to match it (""
+# when the pattern is always tried).
+_INNER_NEEDS = ("/", "(", "-", "", ".", "")
+_NO_NEEDS = ("",) * len(_INNER_MATCHES)
+_INNER_KNOWN = [p.pattern for p in _INNER_MATCHES] == [
+    "/+(.*)",
+    "(\\([^(]*)",
+    "(?u)(?:\\s-|-\\s)\\s*(.+)",
+    "(?u)[\u2012-\u2015\uff0d]\\s*(.+)",
+    "(?u)\\.+\\s*([^.]+)",
+    "(?u)\\s+(\\S+)",
+]
+
+
 def _inner_groups(candidate: str) -> list[tuple[str, int]]:
     """The parts `_extract_inner_match` tries, in its order, with their offsets."""
-    from phonenumbers.phonenumbermatcher import _INNER_MATCHES
-
     out: list[tuple[str, int]] = []
-    for inner in _INNER_MATCHES:
+    for inner, need in zip(
+        _INNER_MATCHES, _INNER_NEEDS if _INNER_KNOWN else _NO_NEEDS, strict=True
+    ):
+        if need and need not in candidate:
+            continue
         m = inner.search(candidate)
         first = True
         while m:
@@ -359,61 +786,3 @@ def _inner_groups(candidate: str) -> list[tuple[str, int]]:
             out.append((_trim_end(m.group(1)), m.start(1)))
             m = inner.search(candidate, m.start() + 1)
     return out
-
-
-@functools.cache
-def _matcher_class(base: type) -> type:
-    inner_groups = _inner_groups
-
-    class _Matcher(base):  # type: ignore[misc]
-        """A `PhoneNumberMatcher` that refuses, shares and reuses as described above."""
-
-        rg_region: _Region
-        rg_shared: _Scan
-
-        def _extract_match(self, candidate: str, offset: int) -> Any:
-            shared = self.rg_shared
-            if _refused_everywhere(self.rg_region, shared.part(candidate)):
-                return None
-            key = (offset, candidate)
-            known = shared.accepted.get(key)
-            if known is not None:
-                return known
-            match = super()._extract_match(candidate, offset)
-            if match is not None and match.start == offset and match.raw_string == candidate:
-                shared.accepted[key] = match
-            return match
-
-        def _extract_inner_match(self, candidate: str, offset: int) -> Any:
-            shared = self.rg_shared
-            groups = shared.groups.get(candidate)
-            if groups is None:
-                groups = shared.groups[candidate] = inner_groups(candidate)
-            for group, at in groups:
-                if self._max_tries <= 0:
-                    return None
-                match = self._parse_and_verify(group, offset + at)
-                if match is not None:
-                    return match
-                self._max_tries -= 1
-            return None
-
-        def _parse_and_verify(self, candidate: str, offset: int) -> Any:
-            shared = self.rg_shared
-            part = shared.part(candidate)
-            if _refused(self.rg_region, part, shared.refused):
-                return None
-            if part.plus:
-                key = (offset, candidate)
-                if key not in shared.plus:
-                    shared.plus[key] = super()._parse_and_verify(candidate, offset)
-                return shared.plus[key]
-            return super()._parse_and_verify(candidate, offset)
-
-    return _Matcher
-
-
-def _refused_everywhere(region: _Region, part: _Part) -> bool:
-    """Too few digits for the candidate or any part of it to be valid in `region`."""
-    n = len(part.digits)
-    return n < region.national_min and (not part.plus or n < region.intl_min)
