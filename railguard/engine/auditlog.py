@@ -51,13 +51,19 @@ def sha256(value: Any) -> str:
 class DecisionLog:
     """Builds a record for each verdict and writes it to every sink."""
 
-    def __init__(self, sinks: Iterable[AuditSink], payloads: PayloadMode = "hash") -> None:
+    def __init__(
+        self,
+        sinks: Iterable[AuditSink],
+        payloads: PayloadMode = "hash",
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         if payloads not in PAYLOAD_MODES:
             raise ValueError(
                 f"`payloads` must be one of {', '.join(PAYLOAD_MODES)}, not `{payloads}`"
             )
         self.sinks = tuple(sinks)
         self.payloads = payloads
+        self.clock = clock
 
     def record(
         self,
@@ -70,7 +76,7 @@ class DecisionLog:
         """Write the record of one verdict to every sink. `redact` applies the policies'
         redactions to an event whose verdict did not (a denied event is not rewritten);
         `version` is the policy set's version."""
-        now = time.time()
+        now = self.clock()
         record: dict[str, Any] = {
             "id": verdict.decision_id,
             "time": dt.datetime.fromtimestamp(now, dt.UTC).isoformat(timespec="microseconds"),

@@ -153,8 +153,8 @@ CASES = [
     ("edit", lambda i: _edit(i), "was altered"),
     ("edit and rehash", lambda i: _edit_and_rehash(i), None),
     ("delete", lambda i: lambda t: t[:i] + t[i + 1 :], "missing"),
-    ("swap", lambda i: lambda t: t[:i] + [t[i + 1], t[i]] + t[i + 2 :], "out of order"),
-    ("duplicate", lambda i: lambda t: t[: i + 1] + [t[i]] + t[i + 1 :], "repeated"),
+    ("swap", lambda i: lambda t: [*t[:i], t[i + 1], t[i], *t[i + 2 :]], "out of order"),
+    ("duplicate", lambda i: lambda t: [*t[: i + 1], t[i], *t[i + 1 :]], "repeated"),
 ]
 
 
