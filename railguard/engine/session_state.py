@@ -22,10 +22,15 @@ from typing import Any, NamedTuple
 
 from railguard.engine.rules import glob_match
 
-DEFAULT_TTL_S = (
-    86_400.0  # an idle session is forgotten after a day; calls older than this are dropped
-)
+# An idle session is forgotten after a day, and calls older than that are dropped.
+DEFAULT_TTL_S = 86_400.0
 DEFAULT_MAX_CALLS = 1_000  # calls kept per session (the newest)
+
+# Encoders built once: `json.dumps` with options builds a new one on every call.
+_COMPACT = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+_CANONICAL = json.JSONEncoder(
+    sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=repr
+).encode
 
 
 class Call(NamedTuple):
@@ -44,17 +49,21 @@ class SessionState:
     labels: tuple[str, ...] = ()
 
     def to_json(self) -> str:
-        return json.dumps(
-            {"c": [list(c) for c in self.calls], "u": self.usd, "t": self.tokens, "l": self.labels},
-            separators=(",", ":"),
-            ensure_ascii=False,
+        """Compact JSON; times as integer milliseconds (cheaper to encode than floats)."""
+        return _COMPACT(
+            {
+                "c": [(round(at * 1000), tool, fp) for at, tool, fp in self.calls],
+                "u": self.usd,
+                "t": self.tokens,
+                "l": self.labels,
+            }
         )
 
     @classmethod
     def from_json(cls, text: str | bytes) -> SessionState:
         data = json.loads(text)
         return cls(
-            calls=tuple(Call(float(a), str(t), str(f)) for a, t, f in data.get("c", ())),
+            calls=tuple(Call(ms / 1000, tool, fp) for ms, tool, fp in data.get("c", ())),
             usd=float(data.get("u", 0.0)),
             tokens=float(data.get("t", 0.0)),
             labels=tuple(str(x) for x in data.get("l", ())),
@@ -78,10 +87,8 @@ class Settings:
 
 def fingerprint(tool: str, args: Any) -> str:
     """The same tool with the same arguments (key order aside) gives the same fingerprint."""
-    canonical = json.dumps(
-        [tool, args], sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=repr
-    )
-    return hashlib.blake2b(canonical.encode("utf-8", "surrogatepass"), digest_size=8).hexdigest()
+    canonical = _CANONICAL([tool, args]).encode("utf-8", "surrogatepass")
+    return hashlib.blake2b(canonical, digest_size=8).hexdigest()
 
 
 class Cost(NamedTuple):

@@ -74,7 +74,7 @@ def evaluate_in_session(guard: Guard, event: Event, plan: _Plan, start: int) -> 
         if not _adds(verdict, is_call, cost.usd or cost.tokens):
             return verdict
     for attempt in range(MAX_ATTEMPTS):
-        now = store.clock()
+        now = round(store.clock(), 3)  # milliseconds, as the Redis store keeps them
         try:
             version, state = store.load(key)
         except StoreError as exc:
