@@ -269,6 +269,25 @@ def explain(code: str | None, markdown: bool) -> None:
     metavar="URL",
     help="Session store: memory:// (default, per worker) or redis://HOST:PORT/DB (shared).",
 )
+@click.option(
+    "--shadow",
+    multiple=True,
+    type=click.Path(path_type=Path, exists=True),
+    help="A candidate policy set to decide on in shadow: logged and counted, never enforced.",
+)
+@click.option(
+    "--audit",
+    "audit_path",
+    default=None,
+    metavar="FILE",
+    help="Append every verdict to this decision log.",
+)
+@click.option(
+    "--audit-payloads",
+    type=click.Choice(["none", "hash", "redacted", "full"]),
+    default=None,
+    help="What the log keeps of each event (default: hash).",
+)
 @_ALLOW_IMPORT
 @_SCHEMA_ROOT
 def serve(
@@ -280,6 +299,9 @@ def serve(
     token_file: Path | None,
     no_watch: bool,
     sessions: str | None,
+    shadow: tuple[Path, ...],
+    audit_path: str | None,
+    audit_payloads: str | None,
     allow_imports: tuple[str, ...],
     schema_roots: tuple[str, ...],
 ) -> None:
@@ -307,6 +329,9 @@ def serve(
         token_file=str(token_file) if token_file else None,
         watch=False if no_watch else None,
         sessions=sessions,
+        shadow=[str(p) for p in shadow] if shadow else None,
+        audit=audit_path,
+        audit_payloads=audit_payloads,
         allow_imports=[*base.allow_imports, *engine["allow_imports"]] if allow_imports else None,
         schema_roots={**base.schema_roots, **{k: str(v) for k, v in engine["schema_roots"].items()}}
         if schema_roots

@@ -98,6 +98,14 @@ class DecisionLog:
             record["retry_after"] = verdict.retry_after
         if verdict.redactions:
             record["redactions"] = [r.to_dict() for r in verdict.redactions]
+        if verdict.shadow is not None:
+            shadow = verdict.shadow
+            record["shadow"] = {
+                "policy_digest": shadow.policy_digest,
+                "decision": shadow.decision,
+                "rules": [v.rule for v in shadow.violations],
+                "agree": shadow.decision == verdict.decision,
+            }
         payload = self._payload(event, verdict, redact)
         if payload is not None:
             record["payload" if self.payloads != "hash" else "payload_hash"] = payload

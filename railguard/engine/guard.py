@@ -14,6 +14,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import time
+from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -23,7 +24,7 @@ from railguard.engine.events import BaseEvent, Event, event_from_dict
 from railguard.engine.payload import apply_redactor, check_limits
 from railguard.engine.rules import CompiledPolicy, CompiledRule, Limits
 from railguard.engine.stateful import evaluate_in_session
-from railguard.engine.stores import MemoryStore, SessionStore
+from railguard.engine.stores import MemoryStore, ReadOnlyStore, SessionStore
 from railguard.engine.verdict import ALLOW, DENY, ESCALATE, Replacement, Verdict, Violation
 from railguard.policylang.catalog import Tool
 from railguard.policylang.diagnostics import Diagnostic
@@ -94,6 +95,21 @@ class Guard:
             self.sessions = sessions if sessions is not None else MemoryStore()
         self.sessions_fail_open = all(p.fail_open for p in readers if not p.shadow)
         self.audit: DecisionLog | None = None
+        self.shadow: Guard | None = None
+        self.shadow_counts: Counter[str] = Counter()  # agree, disagree, error
+
+    def with_shadow(self, candidate: Guard | None) -> Guard:
+        """The same policies, with `candidate` deciding every event in shadow: its verdicts
+        are attached (`verdict.shadow`), logged and counted as agreements and disagreements
+        (`shadow_counts`), never enforced. It reads this set's sessions and writes none."""
+        twin = copy.copy(self)
+        twin.shadow_counts = Counter()
+        if candidate is not None:
+            candidate = candidate.with_audit(None).with_shadow(None)
+            if self.sessions is not None:
+                candidate = candidate.with_sessions(ReadOnlyStore(self.sessions))
+        twin.shadow = candidate
+        return twin
 
     def with_audit(self, log: DecisionLog | None) -> Guard:
         """The same compiled policies, recording every verdict in `log`."""
@@ -141,10 +157,28 @@ class Guard:
         start = _perf_ns()
         if not isinstance(event, BaseEvent):
             event = event_from_dict(event)
-        verdict = self._evaluate(event, start)
+        if self.shadow is None:
+            verdict = self._evaluate(event, start)
+        else:  # first, so that it sees the session as the active set does
+            shadow = self._run_shadow(event)
+            verdict = self._evaluate(event, _perf_ns())
+            verdict.shadow = shadow
+            if shadow is not None:
+                self.shadow_counts[
+                    "agree" if shadow.decision == verdict.decision else "disagree"
+                ] += 1
         if self.audit is not None:
             self._log(event, verdict)
         return verdict
+
+    def _run_shadow(self, event: Event) -> Verdict | None:
+        """The shadow set's verdict: logged and counted, never enforced."""
+        assert self.shadow is not None
+        try:
+            return self.shadow.evaluate(event)
+        except Exception:
+            self.shadow_counts["error"] += 1
+            return None
 
     def _log(self, event: Event, verdict: Verdict) -> None:
         assert self.audit is not None

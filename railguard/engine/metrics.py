@@ -22,6 +22,7 @@ class Metrics:
         self.rules: Counter[tuple[str, str, str]] = Counter()  # (policy, rule, decision)
         self.errors: Counter[tuple[str, str]] = Counter()  # (status, code)
         self.reloads: Counter[str] = Counter()  # success, failure, unchanged
+        self.shadow: Counter[str] = Counter()  # agree, disagree
         self._bucket_counts = [0] * (len(BUCKETS) + 1)
         self._latency_sum = 0.0
         self._latency_count = 0
@@ -31,6 +32,8 @@ class Metrics:
         self.decisions[decision] += 1
         for v in verdict.violations:
             self.rules[(v.policy, v.rule, decision)] += 1
+        if verdict.shadow is not None:
+            self.shadow["agree" if verdict.shadow.decision == decision else "disagree"] += 1
         self._bucket_counts[bisect.bisect_left(BUCKETS, seconds)] += 1
         self._latency_sum += seconds
         self._latency_count += 1
@@ -68,6 +71,12 @@ class Metrics:
         add("# TYPE railguard_reloads_total counter")
         for outcome in ("success", "failure", "unchanged"):
             add(f'railguard_reloads_total{{outcome="{outcome}"}} {self.reloads[outcome]}')
+        add(
+            "# HELP railguard_shadow_decisions_total Shadow verdicts that agree with the enforced ones, or not."
+        )
+        add("# TYPE railguard_shadow_decisions_total counter")
+        for outcome in ("agree", "disagree"):
+            add(f'railguard_shadow_decisions_total{{outcome="{outcome}"}} {self.shadow[outcome]}')
         add("# HELP railguard_request_errors_total Refused or failed requests by status and code.")
         add("# TYPE railguard_request_errors_total counter")
         for (status, code), n in sorted(self.errors.items()):

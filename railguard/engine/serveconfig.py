@@ -34,6 +34,14 @@ class ServeConfig:
     allow_imports: list[str] = field(default_factory=list)
     schema_roots: dict[str, str] = field(default_factory=dict)
     sessions: str = "memory://"  # the session store: memory:// (per worker) or redis://host:port/db
+    shadow: list[str] = field(
+        default_factory=list
+    )  # a candidate set, decided on and never enforced
+    audit: str | None = None  # the decision log's file
+    audit_payloads: str = "hash"  # none | hash | redacted | full
+    audit_flush: str = "record"  # record | batch
+    audit_fsync: bool = False
+    audit_rotate_bytes: int = 64 * 1024 * 1024
     log_level: str = "info"
 
     @classmethod

@@ -30,7 +30,9 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from railguard.engine.events import EventError, event_from_dict
+from railguard.engine.auditlog import DecisionLog
+from railguard.engine.events import Event, EventError, event_from_dict
+from railguard.engine.guard import Guard
 from railguard.engine.metrics import CONTENT_TYPE as METRICS_TYPE
 from railguard.engine.metrics import Metrics
 from railguard.engine.openapi import document
@@ -38,6 +40,7 @@ from railguard.engine.problems import PROBLEM_TYPE, Problem, invalid_event, refu
 from railguard.engine.reloader import Reloader, default_compiler
 from railguard.engine.serveconfig import ENV_CONFIG, ServeConfig
 from railguard.engine.stores import open_store
+from railguard.engine.verdict import Verdict
 from railguard.engine.wire import parse_json, read_limited
 
 log = logging.getLogger("railguard.serve")
@@ -59,17 +62,42 @@ class Sidecar:
         self.metrics = Metrics()
         self._max_body = config.max_body_bytes
         self.sessions = open_store(config.sessions)
+        compiler = default_compiler(config.allow_imports, config.schema_roots, self.sessions)
         self.reloader = reloader or Reloader(
-            config.paths,
-            default_compiler(config.allow_imports, config.schema_roots, self.sessions),
-            interval=config.watch_interval,
-            on_outcome=self.metrics.reload,
+            config.paths, compiler, interval=config.watch_interval, on_outcome=self.metrics.reload
         )
+        self.shadow = (
+            Reloader(config.shadow, compiler, interval=config.watch_interval)
+            if config.shadow
+            else None
+        )
+        self.audit = _decision_log(config)
+        # Evaluate off the event loop when it waits on Redis or on a disk sync.
+        self._offload = self.sessions.blocking or (self.audit is not None and config.audit_fsync)
+        self._serving: tuple[tuple[int, int], Guard] | None = None
         self._openapi = _dumps(
             document(max_batch=config.max_batch, authenticated=self._token is not None)
         ).encode()
 
     # -- plumbing
+
+    def guard(self) -> Guard | None:
+        """The set serving, with the shadow set and the decision log attached."""
+        active = self.reloader.guard
+        if active is None or (self.shadow is None and self.audit is None):
+            return active
+        shadow = self.shadow.guard if self.shadow is not None else None
+        key = (id(active), id(shadow))
+        serving = self._serving
+        if serving is None or serving[0] != key:
+            combined = active.with_shadow(shadow) if shadow is not None else active
+            serving = self._serving = (key, combined.with_audit(self.audit))
+        return serving[1]
+
+    async def _evaluate(self, guard: Guard, events: list[Event]) -> list[Verdict]:
+        if self._offload or (guard.sessions is not None and guard.sessions.blocking):
+            return await anyio.to_thread.run_sync(lambda: [guard.evaluate(e) for e in events])
+        return [guard.evaluate(e) for e in events]
 
     def problem(self, p: Problem, headers: dict[str, str] | None = None) -> Response:
         self.metrics.error(p.status, p.code)
@@ -113,17 +141,14 @@ class Sidecar:
         data = await self._json_body(request)
         if isinstance(data, Problem):
             return self.problem(data)
-        guard = self.reloader.guard
+        guard = self.guard()
         if guard is None:
             return self.problem(_NOT_READY)
         try:
             event = event_from_dict(data, "<request>")
         except EventError as exc:
             return self.problem(invalid_event(exc))
-        if guard.sessions is not None and guard.sessions.blocking:
-            verdict = await anyio.to_thread.run_sync(guard.evaluate, event)
-        else:
-            verdict = guard.evaluate(event)
+        (verdict,) = await self._evaluate(guard, [event])
         body = _dumps(verdict.to_dict()).encode()
         self.metrics.observe(verdict, _perf() - start)
         return Response(body, media_type=JSON_TYPE)
@@ -155,7 +180,7 @@ class Sidecar:
                     field="events",
                 )
             )
-        guard = self.reloader.guard
+        guard = self.guard()
         if guard is None:
             return self.problem(_NOT_READY)
         parsed = []
@@ -164,10 +189,7 @@ class Sidecar:
                 parsed.append(event_from_dict(item, f"<request events[{i}]>"))
             except EventError as exc:
                 return self.problem(invalid_event(exc, prefix=f"events[{i}]"))
-        if guard.sessions is not None and guard.sessions.blocking:
-            done = await anyio.to_thread.run_sync(lambda: [guard.evaluate(e) for e in parsed])
-        else:
-            done = [guard.evaluate(e) for e in parsed]  # one set for the whole batch
+        done = await self._evaluate(guard, parsed)  # one set for the whole batch
         verdicts = []
         for verdict in done:
             self.metrics.observe(verdict, _perf() - start)
@@ -178,7 +200,10 @@ class Sidecar:
         refused = self._unauthorized(request)
         if refused is not None:
             return refused
-        return Response(_dumps(self.reloader.status()).encode(), media_type=JSON_TYPE)
+        status = self.reloader.status()
+        if self.shadow is not None:
+            status["shadow"] = self.shadow.status()
+        return Response(_dumps(status).encode(), media_type=JSON_TYPE)
 
     async def reload(self, request: Request) -> Response:
         refused = self._unauthorized(request)
@@ -241,14 +266,19 @@ class Sidecar:
     def app(self) -> Starlette:
         @contextlib.asynccontextmanager
         async def lifespan(app: Starlette) -> AsyncIterator[None]:
-            if self.config.watch:
-                self.reloader.start()
-            elif self.reloader.current is None:
-                await anyio.to_thread.run_sync(self.reloader.reload, "start")
+            reloaders = [self.reloader, *([self.shadow] if self.shadow is not None else [])]
+            for reloader in reloaders:
+                if self.config.watch:
+                    reloader.start()
+                elif reloader.current is None:
+                    await anyio.to_thread.run_sync(reloader.reload, "start")
             try:
                 yield
             finally:
-                self.reloader.stop()
+                for reloader in reloaders:
+                    reloader.stop()
+                if self.audit is not None:
+                    self.audit.close()
 
         routes = [
             Route("/v1/evaluate", self.evaluate, methods=["POST"]),
@@ -295,6 +325,20 @@ class FastPath:
 
 
 _NOT_READY = Problem(503, "not_ready", "no policy set has compiled yet; see /v1/policies")
+
+
+def _decision_log(config: ServeConfig) -> DecisionLog | None:
+    if config.audit is None:
+        return None
+    from railguard.engine.auditfile import JsonlFile
+
+    sink = JsonlFile(
+        config.audit,
+        flush=config.audit_flush,  # type: ignore[arg-type]
+        fsync=config.audit_fsync,
+        rotate_bytes=config.audit_rotate_bytes,
+    )
+    return DecisionLog([sink], payloads=config.audit_payloads)  # type: ignore[arg-type]
 
 
 def create_app(config: ServeConfig) -> ASGIApp:

@@ -99,6 +99,26 @@ class MemoryStore:
             self._data.clear()
 
 
+class ReadOnlyStore:
+    """Another store's sessions, read but never written: what a shadow policy set sees, so
+    that trying a candidate on live traffic changes no session."""
+
+    def __init__(self, store: SessionStore) -> None:
+        self.store = store
+        self.settings = store.settings
+        self.clock: Clock = lambda: store.clock()  # follows the store's clock
+        self.blocking = store.blocking
+
+    def load(self, key: str) -> tuple[int, SessionState | None]:
+        return self.store.load(key)
+
+    def save(self, key: str, version: int, state: SessionState) -> bool:
+        return True
+
+    def close(self) -> None:
+        pass
+
+
 def open_store(url: str = "memory://", clock: Clock = time.time) -> SessionStore:
     """A store from its URL.
 

@@ -73,6 +73,7 @@ class Verdict:
         "policy_digest",
         "redactions",
         "retry_after",
+        "shadow",
         "tool",
         "violations",
         "warnings",
@@ -98,6 +99,7 @@ class Verdict:
         self.redactions: tuple[Replacement, ...] = ()
         self.labels: tuple[str, ...] = ()
         self.retry_after: float | None = None  # seconds until a session window frees
+        self.shadow: Verdict | None = None  # a shadow set's verdict: logged, never enforced
         self.content: Any = None
         self.args: dict[str, Any] | None = None
         self._seq = next(_SEQUENCE)
