@@ -117,5 +117,6 @@ def test_show_table(log: Path) -> None:
         "call",
         "refund",
         "deny",
-        "shop.big_refund",
+        "shop.big_refund,",
+        "shop.review",
     ]
