@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint check bench bench-session bench-sql bench-pii bench-schema docs clean
+.PHONY: demo test lint check bench bench-session bench-audit bench-sql bench-pii bench-schema docs clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,9 +30,13 @@ bench: $(STAMP)
 	$(BIN)/python bench/bench_evaluate.py
 	$(BIN)/python bench/bench_sidecar.py
 	$(BIN)/python bench/bench_session.py
+	$(BIN)/python bench/bench_audit.py
 
 bench-session: $(STAMP)
 	$(BIN)/python bench/bench_session.py
+
+bench-audit: $(STAMP)
+	$(BIN)/python bench/bench_audit.py
 
 bench-sql: $(STAMP)
 	$(BIN)/python bench/bench_sql.py

@@ -153,6 +153,46 @@ def fmt(paths: tuple[Path, ...], check: bool) -> None:
         click.echo(f"{len(files)} file{'s' if len(files) != 1 else ''} already formatted")
 
 
+@main.command(name="test")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
+@click.option("--coverage", is_flag=True, help="List the rules no case exercised.")
+@click.option(
+    "--min-coverage",
+    type=click.FloatRange(0, 100),
+    default=None,
+    metavar="PERCENT",
+    help="Fail (exit 1) when rule coverage is under PERCENT.",
+)
+@click.option("-v", "--verbose", is_flag=True, help="One line per case instead of dots.")
+def test_command(
+    paths: tuple[Path, ...], fmt: str, coverage: bool, min_coverage: float | None, verbose: bool
+) -> None:
+    """Run policy test files (`*.test.yaml`, `*.test.json`, `cases.yaml`) under PATHS.
+
+    Exit status: 0 when every case passes (and coverage reaches --min-coverage), 1 when a
+    case fails or coverage is short, 2 when a test file or its policy cannot be used.
+    See docs/testing.md.
+    """
+    from railguard.policytest.render import coverage_ok, render_json, render_text
+    from railguard.policytest.runner import UsageError, run
+
+    try:
+        report = run(list(paths), untested_from=[p for p in paths if p.is_dir()])
+    except UsageError as exc:
+        for problem in exc.problems:
+            click.echo(problem, err=True)
+        sys.exit(EXIT_USAGE)
+    if fmt == "json":
+        click.echo(render_json(report, min_coverage))
+    else:
+        click.echo(render_text(report, verbose=verbose, coverage=coverage, minimum=min_coverage))
+    ok = not report.failed and coverage_ok(report, min_coverage)
+    sys.exit(EXIT_OK if ok else EXIT_FINDINGS)
+
+
 @main.command(name="eval")
 @click.option(
     "-p",

@@ -67,7 +67,8 @@ class JsonlFile:
         self.fsync = fsync or flush == "batch"
         self.interval_s = interval_s
         self.rotate_bytes = rotate_bytes
-        self._lock = threading.Lock()  # this process's writers
+        self._lock = threading.Lock()  # guards `_pending` and `_closed`
+        self._io = threading.Lock()  # this process's appends, in order
         self._lockfile = open(str(self.path) + ".lock", "a+b")  # noqa: SIM115  (held for the sink's life)
         self._fd: int | None = None
         self._inode: int | None = None
@@ -87,36 +88,39 @@ class JsonlFile:
     # -- the sink interface
 
     def write(self, record: dict[str, Any]) -> None:
-        with self._lock:
+        if self.flush == "record":
+            with self._io:
+                if self._closed:
+                    raise ValueError("the decision log is closed")
+                self._append([record])
+            return
+        with self._lock:  # a batch: queue it; the flusher writes and syncs outside this lock
             if self._closed:
                 raise ValueError("the decision log is closed")
-            if self.flush == "record":
-                self._append([record])
-            else:
-                self._pending.append(record)
+            self._pending.append(record)
 
     def close(self) -> None:
-        with self._lock:
+        with self._io, self._lock:
             if self._closed:
                 return
             self._closed = True
         if self._thread is not None:
             self._wake.set()
             self._thread.join()
-        with self._lock:
-            if self._pending:
-                self._append(self._pending)
-                self._pending = []
+        self.flush_now()
+        with self._io:
             if self._fd is not None:
                 os.close(self._fd)
                 self._fd = None
             self._lockfile.close()
 
     def flush_now(self) -> None:
-        with self._lock:
-            if self._pending:
-                self._append(self._pending)
-                self._pending = []
+        """Write and sync what a batch holds."""
+        with self._io:
+            with self._lock:
+                pending, self._pending = self._pending, []
+            if pending:
+                self._append(pending)
 
     def _flusher(self) -> None:
         while not self._wake.wait(self.interval_s):
@@ -128,10 +132,7 @@ class JsonlFile:
         fcntl.flock(self._lockfile, fcntl.LOCK_EX)
         try:
             self._open_current()
-            lines = []
-            for record in records:
-                lines.append(self._chain(dict(record)))
-            data = b"".join(lines)
+            data = b"".join([self._chain(record) for record in records])
             assert self._fd is not None
             _write_all(self._fd, data)
             if self.fsync:
@@ -143,17 +144,15 @@ class JsonlFile:
             fcntl.flock(self._lockfile, fcntl.LOCK_UN)
 
     def _chain(self, record: dict[str, Any]) -> bytes:
+        """The record's line: its canonical JSON with `seq` and `prev`, and `hash` (of
+        exactly those bytes) added last; one encoding serves for the hash and the line."""
         self._seq += 1
-        record["seq"] = self._seq
-        record["prev"] = self._prev
-        record.pop("hash", None)
-        record["hash"] = self._prev = record_hash(record)
-        return (
-            json.dumps(record, ensure_ascii=False, separators=(",", ":"), default=repr).encode(
-                "utf-8", "surrogatepass"
-            )
-            + b"\n"
-        )
+        body = {k: v for k, v in record.items() if k != "hash"}
+        body["seq"] = self._seq
+        body["prev"] = self._prev
+        text = canonical(body)
+        self._prev = "sha256:" + hashlib.sha256(text).hexdigest()
+        return text[:-1] + b',"hash":"' + self._prev.encode() + b'"}\n'
 
     def _open_current(self) -> None:
         """Open the live file (again, if another process rotated it) and catch up with

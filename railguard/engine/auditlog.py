@@ -37,11 +37,15 @@ class AuditSink(Protocol):
     def close(self) -> None: ...
 
 
+# Built once: `json.dumps` with options builds a new encoder on every call.
+_CANONICAL = json.JSONEncoder(
+    sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=repr
+).encode
+
+
 def canonical(value: Any) -> bytes:
     """The JSON that hashes use: sorted keys, no spaces, UTF-8."""
-    return json.dumps(
-        value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=repr
-    ).encode("utf-8", "surrogatepass")
+    return _CANONICAL(value).encode("utf-8", "surrogatepass")
 
 
 def sha256(value: Any) -> str:

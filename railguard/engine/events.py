@@ -29,13 +29,22 @@ class BaseEvent:
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"kind": self.kind}
-        present = {f.name for f in fields(self)}  # not `__dataclass_fields__`: it lists ClassVars
-        for name in ("tool", "args", "content"):
-            if name in present:
-                out[name] = getattr(self, name)
+        for name in _payload_fields(type(self)):
+            out[name] = getattr(self, name)
         out["session"] = self.session
         out["context"] = self.context
         return out
+
+
+_PAYLOAD_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _payload_fields(cls: type) -> tuple[str, ...]:
+    found = _PAYLOAD_FIELDS.get(cls)
+    if found is None:
+        present = {f.name for f in fields(cls)}  # not `__dataclass_fields__`: it lists ClassVars
+        found = _PAYLOAD_FIELDS[cls] = tuple(n for n in ("tool", "args", "content") if n in present)
+    return found
 
 
 @dataclass(frozen=True, slots=True)
