@@ -17,6 +17,7 @@ from pathlib import Path
 
 from railguard.api import check, loads
 from railguard.engine.guard import Guard
+from railguard.engine.rules import Limits
 from railguard.policylang.diagnostics import Diagnostic, PolicyError, render_human
 from railguard.policylang.loader import POLICY_SUFFIX
 from railguard.policytest.check import Outcome, run_case
@@ -84,6 +85,11 @@ def collect(paths: list[Path]) -> list[tuple[TestFile, Guard]]:
     return collected
 
 
+# Tests check decisions, which must not depend on how busy the machine is: the per-check
+# time budget is relaxed to 10 s (a `limit checker_ms` written in the policy still holds).
+TEST_LIMITS = Limits(checker_ms=10_000)
+
+
 def policy_paths(test: TestFile) -> list[Path]:
     """What a test file tests: its `policies`, else the `*.rail` files beside it."""
     if test.policies:
@@ -96,7 +102,7 @@ def _guard(test: TestFile, cache: dict[tuple[object, ...], Guard]) -> Guard:
         try:
             name, text = test.inline_source()
             with contextlib.chdir(test.path.parent):
-                return loads(text, name=name, allow_imports=test.allow_imports)
+                return loads(text, name=name, allow_imports=test.allow_imports, limits=TEST_LIMITS)
         except PolicyError as exc:
             raise _no_compile(test, exc.diagnostics) from exc
     paths = policy_paths(test)
@@ -113,7 +119,7 @@ def _guard(test: TestFile, cache: dict[tuple[object, ...], Guard]) -> Guard:
     key = (tuple(str(p.resolve()) for p in paths), test.allow_imports)
     guard = cache.get(key)
     if guard is None:
-        found, diagnostics = check(paths, allow_imports=test.allow_imports)
+        found, diagnostics = check(paths, allow_imports=test.allow_imports, limits=TEST_LIMITS)
         if found is None:
             raise _no_compile(test, diagnostics)
         guard = cache[key] = found
