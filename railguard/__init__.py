@@ -24,28 +24,36 @@ from railguard.policylang.diagnostics import Diagnostic, PolicyError
 
 if TYPE_CHECKING:
     from railguard.engine.client import AsyncClient, Client
+    from railguard.integrations import ApprovalRejected, GuardrailError, ToolDenied, guarded
 
 
 def __getattr__(name: str) -> Any:
-    """`Client` and `AsyncClient` import httpx: only when first used."""
+    """`Client` and `AsyncClient` import httpx, and the integrations load: only when first used."""
     if name in ("Client", "AsyncClient"):
         from railguard.engine import client
 
         return getattr(client, name)
+    if name in ("guarded", "GuardrailError", "ToolDenied", "ApprovalRejected"):
+        from railguard import integrations
+
+        return getattr(integrations, name)
     raise AttributeError(f"module 'railguard' has no attribute {name!r}")
 
 
 __all__ = [
+    "ApprovalRejected",
     "AsyncClient",
     "Client",
     "Diagnostic",
     "EventError",
     "Guard",
+    "GuardrailError",
     "Limits",
     "ModelOutput",
     "PolicyError",
     "Replacement",
     "ToolCall",
+    "ToolDenied",
     "ToolResult",
     "UserInput",
     "Verdict",
@@ -54,6 +62,7 @@ __all__ = [
     "check",
     "evaluate",
     "event_from_dict",
+    "guarded",
     "load",
     "loads",
 ]
