@@ -264,6 +264,33 @@ ROWS = [
         "deny",
         "payment_currency",
     ),
+    row("known payee IBAN", pay(iban="GB29NWBK60161331926819"), "allow"),
+    row("new IBAN", pay(iban="NL91ABNA0417164300"), "escalate", "new_payee"),
+    row(
+        "large payment to a new IBAN",
+        pay(amount=9000, iban="NL91ABNA0417164300"),
+        "escalate",
+        "large_payment",
+        "new_payee",
+    ),
+    row(
+        "IBAN with spaces",
+        pay(iban="GB29 NWBK 6016 1331 9268 19"),
+        "deny",
+        "iban_format",
+        "new_payee",
+    ),
+    row(
+        "IBAN in lower case", pay(iban="gb29nwbk60161331926819"), "deny", "iban_format", "new_payee"
+    ),
+    row(
+        "IBAN with full-width letters",
+        pay(iban="\uff27\uff22" + "29NWBK60161331926819"),
+        "deny",
+        "iban_format",
+        "new_payee",
+    ),
+    row("IBAN as a number", pay(iban=2960161331926819), "deny", "iban_format", "new_payee"),
     row("redirected payee", pay(to_account="GB00EVIL00000000"), "deny", "payment_fields"),
     row(
         "everything wrong at once",

@@ -152,7 +152,7 @@ def test_json_format(cwd: Path) -> None:
     assert "-decision: allow\n+decision: escalate" in first["diff"]
     assert first["verdict"]["violations"][0]["rule"] == "finance.outside_mail"
     assert "expected" not in next(c for c in doc["cases"] if c["passed"])
-    assert doc["coverage"]["rules"] == 16
+    assert doc["coverage"]["rules"] == 18
     assert doc["coverage"]["percent"] == 100.0
     assert doc["coverage"]["ok"] is True
 
