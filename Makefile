@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint check bench bench-session bench-audit bench-sql bench-pii bench-schema docs clean
+.PHONY: demo test lint check bench bench-session bench-audit bench-sql bench-pii bench-schema bench-injection docs clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/bench_sidecar.py
 	$(BIN)/python bench/bench_session.py
 	$(BIN)/python bench/bench_audit.py
+	$(BIN)/python bench/bench_injection.py
 
 bench-session: $(STAMP)
 	$(BIN)/python bench/bench_session.py
@@ -47,6 +48,10 @@ bench-pii: $(STAMP)
 
 bench-schema: $(STAMP)
 	$(BIN)/python bench/bench_schema.py
+
+bench-injection: $(STAMP)
+	$(BIN)/python bench/bench_injection.py
+	$(BIN)/python bench/injection_quality.py
 
 docs: $(STAMP)
 	$(BIN)/railguard builtins --format markdown > docs/builtins.md

@@ -2,6 +2,7 @@
 
 from railguard.builtins import (
     collections,
+    injection,
     numbers,
     paths,
     pii,
@@ -16,6 +17,7 @@ from railguard.builtins import (
 
 __all__ = [
     "collections",
+    "injection",
     "numbers",
     "paths",
     "pii",

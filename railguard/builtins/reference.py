@@ -15,6 +15,7 @@ FAMILY_TITLES = {
     "schema": "Schemas (JSON Schema, pydantic)",
     "pii": "Personal data (Presidio)",
     "secrets": "Credentials",
+    "injection": "Prompt-injection indicators",
     "session": "Session state (rate limits, loops, budgets, data flow)",
 }
 

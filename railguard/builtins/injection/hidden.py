@@ -1,0 +1,233 @@
+"""Invisible and deceptive text: Unicode tag characters, zero-width and bidirectional
+controls, text in HTML comments or styled out of sight, and long base64 blobs in prose.
+
+Every detector reads the original text (normalization would remove what they look for)
+and reports spans in it. Patterns are RE2.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import functools
+from collections.abc import Callable
+
+from railguard.builtins.injection.hits import Hit
+from railguard.builtins.regex import Regex
+
+KIND = "hidden"
+MIN_BASE64 = 48  # characters in a run for it to count as a blob
+MIN_COMMENT_WORDS = 6  # words of prose in an HTML comment for it to weigh as hidden prose
+MAX_DECODE = 65_536  # a blob longer than this is reported without being decoded
+
+_ZERO_WIDTH = "\u200b\u200c\u200d\u2060\u180e\ufeff"
+_BIDI = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+_MARKS = "\u200e\u200f\u061c"
+
+
+@functools.cache
+def _patterns() -> dict[str, Regex]:
+    return {
+        "invisible": Regex(f"[{_ZERO_WIDTH}{_BIDI}{_MARKS}\U000e0000-\U000e007f]"),
+        "tags": Regex("[\U000e0000-\U000e007f]+"),
+        "zero_width": Regex(f"[{_ZERO_WIDTH}]+"),
+        "bidi": Regex(f"[{_BIDI}]+"),
+        "marks": Regex(f"[{_MARKS}]+"),
+        "comment": Regex(r"<!--(?s:.*?)(?:-->|\z)"),
+        "styled": Regex(
+            r"<[a-z][a-z0-9]*\b[^>]*?\bstyle\s*=\s*[\"']?[^\"'>]*?(?:display\s*:\s*none|"
+            r"visibility\s*:\s*hidden|font-size\s*:\s*0(?:\.0*)?(?:px|pt|em|rem|%)?\s*[;\"'>]|"
+            r"opacity\s*:\s*0(?:\.0*)?\s*[;\"'>]|color\s*:\s*(?:white|#fff(?:fff)?|transparent)\b)"
+            r"[^>]*>[^<]*",
+            "i",
+        ),
+        "hidden_attr": Regex(
+            r"<[a-z][a-z0-9]*\b[^>]*?\shidden(?:\s*=\s*[\"']?hidden[\"']?)?(?:\s[^>]*)?/?>[^<]*",
+            "i",
+        ),
+        "blob": Regex(r"[A-Za-z0-9+/_\-]{" + str(MIN_BASE64) + r",}={0,2}"),
+        "word": Regex(r"[A-Za-z]{2,}"),
+        "morse": Regex(r"(?:[.\-]{1,7}(?: / | {1,3}|/)){7,}[.\-]{1,7}"),
+        "binary": Regex(r"(?:[01]{8}[ ,]){5,}[01]{8}"),
+    }
+
+
+def find(text: str, phrases: Callable[[str], float] | None = None) -> list[Hit]:
+    """Every hidden-text indicator in `text`. `phrases(decoded)` weighs text decoded from a
+    base64 blob (the highest phrase weight found in it, 0 for none)."""
+    out: list[Hit] = []
+    if not text.isascii():
+        out.extend(_invisible(text))
+    if "<" in text:
+        out.extend(_markup(text))
+    out.extend(_blobs(text, phrases))
+    out.extend(_encoded(text))
+    return out
+
+
+def _invisible(text: str) -> list[Hit]:
+    p = _patterns()
+    if not p["invisible"].search(text):
+        return []
+    out = []
+    for start, end in p["tags"].finditer(text):
+        out.append(
+            Hit(
+                KIND,
+                "tag_characters",
+                start,
+                end,
+                0.9,
+                f"{end - start} invisible Unicode tag characters (U+E0000 block) hide text",
+            )
+        )
+    for start, end in p["bidi"].finditer(text):
+        out.append(
+            Hit(
+                KIND,
+                "bidi_controls",
+                start,
+                end,
+                0.7,
+                "bidirectional control characters make text display out of its real order",
+            )
+        )
+    for start, end in p["marks"].finditer(text):
+        if _beside_ascii_word(text, start, end):
+            out.append(
+                Hit(KIND, "bidi_marks", start, end, 0.3, "directional marks inside Latin text")
+            )
+    for start, end in p["zero_width"].finditer(text):
+        if start == 0 and text[0] == "\ufeff" and end == 1:
+            continue  # a byte-order mark
+        if end - start >= 2 or _inside_ascii_word(text, start, end):
+            out.append(
+                Hit(
+                    KIND, "zero_width", start, end, 0.6, "zero-width characters hidden inside words"
+                )
+            )
+    return out
+
+
+def _inside_ascii_word(text: str, start: int, end: int) -> bool:
+    """Between two ASCII letters or digits, at least one a letter (`ig<ZWSP>nore`)."""
+    before = text[start - 1] if start > 0 else ""
+    after = text[end] if end < len(text) else ""
+    return (
+        before.isascii()
+        and after.isascii()
+        and before.isalnum()
+        and after.isalnum()
+        and (before.isalpha() or after.isalpha())
+    )
+
+
+def _beside_ascii_word(text: str, start: int, end: int) -> bool:
+    before = text[start - 1] if start > 0 else ""
+    after = text[end] if end < len(text) else ""
+    return (before.isascii() and before.isalnum()) or (after.isascii() and after.isalnum())
+
+
+def _markup(text: str) -> list[Hit]:
+    p = _patterns()
+    out = []
+    if "<!--" in text:
+        for start, end in p["comment"].finditer(text):
+            words = len(p["word"].finditer(text[start:end]))
+            if words >= MIN_COMMENT_WORDS:
+                out.append(
+                    Hit(KIND, "html_comment", start, end, 0.6, "prose hidden in an HTML comment")
+                )
+            elif words:
+                out.append(Hit(KIND, "html_comment", start, end, 0.2, "text in an HTML comment"))
+    for name in ("styled", "hidden_attr"):
+        for start, end in p[name].finditer(text):
+            inner = text[start:end].rpartition(">")[2]
+            if p["word"].search(inner):
+                out.append(
+                    Hit(
+                        KIND,
+                        "hidden_style",
+                        start,
+                        end,
+                        0.7,
+                        "text styled out of sight (display:none, hidden, size 0)",
+                    )
+                )
+    return out
+
+
+_BEFORE = frozenset(" \t\r\n\"'>(:[`")
+_AFTER = frozenset(" \t\r\n\"'<).,;:]`!?")
+
+
+def _blobs(text: str, phrases: Callable[[str], float] | None) -> list[Hit]:
+    out = []
+    for start, end in _patterns()["blob"].finditer(text):
+        if start > 0 and text[start - 1] not in _BEFORE:
+            continue
+        if end < len(text) and text[end] not in _AFTER:
+            continue
+        if text[max(0, start - 7) : start].lower() == "base64,":
+            continue  # a data: URI
+        run = text[start:end]
+        if not (any(c.isupper() for c in run) and any(c.islower() for c in run)):
+            continue  # hex digests, identifiers in one case
+        if "/" in run and run.count("/") * 12 > len(run):
+            continue  # a file path
+        decoded = _decode(run)
+        if decoded is None:
+            out.append(Hit(KIND, "base64_blob", start, end, 0.4, "a long base64 blob in prose"))
+            continue
+        weight = phrases(decoded) if phrases is not None else 0.0
+        if weight >= 0.5:
+            out.append(
+                Hit(
+                    KIND,
+                    "base64_instructions",
+                    start,
+                    end,
+                    0.9,
+                    "base64 that decodes to instructions for the reader",
+                )
+            )
+        else:
+            out.append(
+                Hit(KIND, "base64_text", start, end, 0.6, "base64 that decodes to readable text")
+            )
+    return out
+
+
+def _decode(run: str) -> str | None:
+    """The text a base64 run decodes to, when it is mostly printable; else None."""
+    if len(run) > MAX_DECODE:
+        return None
+    body = run.rstrip("=")
+    body += "=" * (-len(body) % 4)
+    try:
+        raw = (
+            base64.urlsafe_b64decode(body) if "-" in body or "_" in body else base64.b64decode(body)
+        )
+        decoded = raw.decode("utf-8")
+    except (binascii.Error, ValueError):
+        return None
+    if not decoded:
+        return None
+    printable = sum(1 for c in decoded if c.isprintable() or c in "\n\t")
+    if printable < 0.95 * len(decoded) or " " not in decoded:
+        return None
+    return decoded
+
+
+def _encoded(text: str) -> list[Hit]:
+    """Morse code and binary octets in prose: text written so that filters miss it."""
+    out = []
+    if ".-" in text or "-." in text:
+        for start, end in _patterns()["morse"].finditer(text):
+            if start > 0 and not text[start - 1].isspace():  # `in.` ends a word, not a code
+                start = text.index(" ", start) + 1
+            out.append(Hit(KIND, "morse_code", start, end, 0.4, "text written in Morse code"))
+    if "0" in text and "1" in text:
+        for start, end in _patterns()["binary"].finditer(text):
+            out.append(Hit(KIND, "binary_text", start, end, 0.4, "text written as binary octets"))
+    return out
