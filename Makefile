@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint check bench bench-session bench-audit bench-sql bench-pii bench-schema bench-injection docs clean
+.PHONY: demo test lint check bench bench-session bench-audit bench-sql bench-pii bench-schema bench-lint bench-injection bench-otel bench-drift docs clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,7 +31,19 @@ bench: $(STAMP)
 	$(BIN)/python bench/bench_sidecar.py
 	$(BIN)/python bench/bench_session.py
 	$(BIN)/python bench/bench_audit.py
+	$(BIN)/python bench/bench_drift.py
 	$(BIN)/python bench/bench_injection.py
+	$(BIN)/python bench/bench_lint.py
+	$(BIN)/python bench/bench_otel.py
+
+bench-otel: $(STAMP)
+	$(BIN)/python bench/bench_otel.py
+
+bench-lint: $(STAMP)
+	$(BIN)/python bench/bench_lint.py
+
+bench-drift: $(STAMP)
+	$(BIN)/python bench/bench_drift.py
 
 bench-session: $(STAMP)
 	$(BIN)/python bench/bench_session.py
@@ -56,6 +68,7 @@ bench-injection: $(STAMP)
 docs: $(STAMP)
 	$(BIN)/railguard builtins --format markdown > docs/builtins.md
 	$(BIN)/railguard explain --markdown > docs/errors.md
+	$(BIN)/railguard explain --lint --markdown > docs/lint.md
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -11,6 +11,7 @@ import click
 
 from railguard import __version__
 from railguard.cli_audit import audit, replay
+from railguard.cli_drift import drift
 from railguard.policylang.diagnostics import Diagnostic, render_human, summary
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
@@ -78,27 +79,46 @@ def _engine_config(allow_imports: tuple[str, ...], schema_roots: tuple[str, ...]
 @main.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option(
-    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "sarif", "github"]),
+    default="text",
+    show_default=True,
+    help="sarif: SARIF 2.1.0 for code scanning; github: workflow annotations.",
 )
+@click.option("--strict", is_flag=True, help="Fail (exit 1) on warnings too, not only errors.")
 @_ALLOW_IMPORT
 @_SCHEMA_ROOT
 def lint(
     paths: tuple[Path, ...],
     fmt: str,
+    strict: bool,
     allow_imports: tuple[str, ...],
     schema_roots: tuple[str, ...],
 ) -> None:
     """Check policy files and folders; report every problem with file:line:col.
 
-    Exit status: 0 when there is no error, 1 when there are errors, 2 when a path cannot be read.
+    Exit status: 0 when there is no error (and, with --strict, no warning), 1 when there
+    is, 2 when a path cannot be read. Rules and directives: docs/lint.md.
     """
     from railguard.policylang.lint import lint as run_lint
 
     diagnostics = run_lint(list(paths), _engine_config(allow_imports, schema_roots))
-    _print_diagnostics(diagnostics, fmt)
+    if fmt == "sarif":
+        from railguard.policylang.reporters import render_sarif
+
+        click.echo(render_sarif(diagnostics, __version__))
+    elif fmt == "github":
+        from railguard.policylang.reporters import render_github
+
+        if diagnostics:
+            click.echo(render_github(diagnostics))
+    else:
+        _print_diagnostics(diagnostics, fmt)
     if any(_is_io_problem(d) for d in diagnostics):
         sys.exit(EXIT_USAGE)
-    sys.exit(EXIT_FINDINGS if any(d.is_error for d in diagnostics) else EXIT_OK)
+    failing = ("error", "warning") if strict else ("error",)
+    sys.exit(EXIT_FINDINGS if any(d.severity in failing for d in diagnostics) else EXIT_OK)
 
 
 @main.command()
@@ -266,10 +286,23 @@ def builtins(fmt: str) -> None:
 @main.command()
 @click.argument("code", required=False)
 @click.option("--markdown", is_flag=True, help="Print every code as the docs/errors.md page.")
-def explain(code: str | None, markdown: bool) -> None:
+@click.option(
+    "--lint", "lint_rules", is_flag=True, help="The lint rules (docs/lint.md with --markdown)."
+)
+def explain(code: str | None, markdown: bool, lint_rules: bool) -> None:
     """Explain a diagnostic code such as RG211 (all codes when none is given)."""
     from railguard.policylang.codes import CODES, render_markdown
 
+    if lint_rules:
+        from railguard.policylang.lintrules import RULES
+        from railguard.policylang.lintrules.docs import render_markdown as render_lint
+
+        if markdown:
+            click.echo(render_lint(), nl=False)
+            return
+        for key, rule in sorted(RULES.items()):
+            click.echo(f"{key}  {rule.severity:<7}  {rule.name:<22}  {rule.title}")
+        return
     if markdown:
         click.echo(render_markdown(), nl=False)
         return
@@ -399,3 +432,4 @@ def serve(
 
 main.add_command(audit)
 main.add_command(replay)
+main.add_command(drift)

@@ -25,6 +25,7 @@ policy shop {
   rule outside_mail:
     escalate call send_email
       unless args.to matches /@acme\\.com$/
+      message "mail to {args.to} needs approval"
 }
 """
 

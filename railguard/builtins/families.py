@@ -12,6 +12,7 @@ from railguard.builtins import (
     session,
     sql,
     strings,
+    tokens,
     urls,
 )
 
@@ -27,5 +28,6 @@ __all__ = [
     "session",
     "sql",
     "strings",
+    "tokens",
     "urls",
 ]

