@@ -14,8 +14,9 @@ record. Memory does not grow with the log.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import Any
 
 from railguard.engine.drift.report import DriftReport, Thresholds, compare
 from railguard.engine.drift.slices import SelectorError, SliceStats, parse_selector, record_model
@@ -37,8 +38,6 @@ def collect(
     With both selectors, a record goes to each slice whose selector it matches. With
     neither, records are grouped by model: the log must hold exactly two, and the one seen
     first is the baseline."""
-    from railguard.engine.auditread import records
-
     if (baseline is None) != (candidate is None):
         raise DriftError(
             "give both --baseline and --candidate, or neither (to compare the two models of the log)"
@@ -48,7 +47,7 @@ def collect(
         pick_base, pick_cand = parse_selector(baseline), parse_selector(candidate)
         base, cand = SliceStats(baseline), SliceStats(candidate)
         both = 0
-        for _, _, record in records(paths):
+        for record in _decisions(paths):
             in_base = pick_base.matches(record)
             in_cand = pick_cand.matches(record)
             if in_base:
@@ -61,7 +60,7 @@ def collect(
     else:
         by_model: dict[str, SliceStats] = {}
         unassigned = 0
-        for _, _, record in records(paths):
+        for record in _decisions(paths):
             model = record_model(record)
             if model is None:
                 unassigned += 1
@@ -99,3 +98,15 @@ def drift(
     except SelectorError as exc:
         raise DriftError(str(exc)) from None
     return compare(base, cand, alpha=alpha, fail_on=fail_on, notes=notes)
+
+
+_EVENT_KINDS = frozenset({"input", "call", "result", "output"})
+
+
+def _decisions(paths: Iterable[str | Path]) -> Iterator[dict[str, Any]]:
+    """The log's verdicts; other records (approvals, recoveries) are not compared."""
+    from railguard.engine.auditread import records
+
+    for _, _, record in records(paths):
+        if record.get("kind") in _EVENT_KINDS:
+            yield record
