@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint check bench bench-session bench-audit bench-sql bench-pii bench-schema bench-lint bench-injection bench-otel bench-drift docs clean
+.PHONY: demo test lint check bench bench-session bench-audit bench-sql bench-pii bench-schema bench-lint bench-injection bench-otel bench-drift bench-breakers docs clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -15,6 +15,7 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/railguard lint policies/ examples/
 	$(BIN)/python examples/run_trace.py examples/trace.jsonl -p policies/finance
+	$(BIN)/python examples/run_trace.py examples/flaky_trace.jsonl -p policies/flaky-tools
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
@@ -30,6 +31,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/bench_evaluate.py
 	$(BIN)/python bench/bench_sidecar.py
 	$(BIN)/python bench/bench_session.py
+	$(BIN)/python bench/bench_breakers.py
 	$(BIN)/python bench/bench_audit.py
 	$(BIN)/python bench/bench_drift.py
 	$(BIN)/python bench/bench_injection.py
@@ -44,6 +46,9 @@ bench-lint: $(STAMP)
 
 bench-drift: $(STAMP)
 	$(BIN)/python bench/bench_drift.py
+
+bench-breakers: $(STAMP)
+	$(BIN)/python bench/bench_breakers.py
 
 bench-session: $(STAMP)
 	$(BIN)/python bench/bench_session.py

@@ -4,7 +4,11 @@
     .venv/bin/python examples/run_trace.py examples/trace.jsonl -p policies/finance -p policies/common
 
 The trace holds one event per line, as JSON objects with `kind`, `tool`, `args` or
-`content`, `session` and `context` (blank lines are skipped). Every event is evaluated
+`content`, `session` and `context` (blank lines are skipped); a line may also be
+`{"at": SECONDS, "event": {...}}`, which sets the clock the session state and circuit
+breakers read (seconds after the trace starts), so that a recorded outage replays the same.
+Circuit-breaker transitions show as `breaker ...: closed -> open` beside the event that made
+them, and a denied call lists its `fallback` tools and when to `retry`. Every event is evaluated
 in order against the loaded policies; each line shows the event's index, kind and tool,
 the decision (`redacted` when a rule rewrote the payload) and the reasons: the rule id and
 message of every violation and warning, the labels, and where text was masked.
@@ -18,14 +22,35 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import railguard
+from railguard.engine.auditlog import DecisionLog
+from railguard.engine.stores import MemoryStore
 
 INVALID = "invalid"
+
+
+class Transitions:
+    """A decision-log sink that keeps the circuit-breaker transitions, for the trace lines."""
+
+    def __init__(self) -> None:
+        self.seen: list[str] = []
+
+    def write(self, record: dict[str, Any]) -> None:
+        if record.get("kind") == "breaker":
+            self.seen.append(f"breaker {record['breaker']}: {record['from']} -> {record['to']}")
+
+    def close(self) -> None:
+        pass
+
+    def take(self) -> list[str]:
+        out, self.seen = self.seen, []
+        return out
 
 
 def read_trace(path: Path) -> Iterator[tuple[int, Any]]:
@@ -50,6 +75,11 @@ def reasons(verdict: railguard.Verdict) -> list[str]:
         if r.path not in masked[r.rule]:
             masked[r.rule].append(r.path)
     out += [f"{rule}: masked {', '.join(paths)}" for rule, paths in masked.items()]
+    if verdict.fallback:
+        out.append(f"fallback: {', '.join(verdict.fallback)}")
+    said = any("try again in" in v.message for v in verdict.violations)
+    if verdict.denied and verdict.retry_after is not None and not said:
+        out.append(f"retry in {verdict.retry_after:g} s")
     return out
 
 
@@ -81,8 +111,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     options = parser.parse_args(argv)
 
+    start = time.time()
+    now = [start]
     try:
-        guard = railguard.load(options.policies)
+        guard = railguard.load(options.policies, sessions=MemoryStore(clock=lambda: now[0]))
     except railguard.PolicyError as exc:
         print(exc, file=sys.stderr)
         return 2
@@ -92,7 +124,15 @@ def main(argv: list[str] | None = None) -> int:
         print(f"run_trace: {exc}", file=sys.stderr)
         return 2
 
-    rows = [(str(i), *evaluate(guard, event)) for i, (_, event) in enumerate(events, 1)]
+    transitions = Transitions()
+    guard = guard.with_audit(DecisionLog([transitions]))
+    rows = []
+    for i, (_, event) in enumerate(events, 1):
+        if isinstance(event, dict) and set(event) == {"at", "event"}:
+            now[0] = start + float(event["at"])
+            event = event["event"]
+        kind, tool, decision, why = evaluate(guard, event)
+        rows.append((str(i), kind, tool, decision, why + transitions.take()))
     header = ("#", "kind", "tool", "decision", "reasons")
     widths = [max(len(r[c]) for r in [header, *rows]) for c in range(4)]
 

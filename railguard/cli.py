@@ -10,6 +10,7 @@ from typing import Any
 import click
 
 from railguard import __version__
+from railguard.cli_approvals import approvals
 from railguard.cli_audit import audit, replay
 from railguard.cli_drift import drift
 from railguard.policylang.diagnostics import Diagnostic, render_human, summary
@@ -361,6 +362,12 @@ def explain(code: str | None, markdown: bool, lint_rules: bool) -> None:
     default=None,
     help="What the log keeps of each event (default: hash).",
 )
+@click.option(
+    "--approver-token-file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="The approvers' token (else $RAILGUARD_APPROVER_TOKEN); distinct from --token-file.",
+)
 @_ALLOW_IMPORT
 @_SCHEMA_ROOT
 def serve(
@@ -375,6 +382,7 @@ def serve(
     shadow: tuple[Path, ...],
     audit_path: str | None,
     audit_payloads: str | None,
+    approver_token_file: Path | None,
     allow_imports: tuple[str, ...],
     schema_roots: tuple[str, ...],
 ) -> None:
@@ -405,6 +413,7 @@ def serve(
         shadow=[str(p) for p in shadow] if shadow else None,
         audit=audit_path,
         audit_payloads=audit_payloads,
+        approver_token_file=str(approver_token_file) if approver_token_file else None,
         allow_imports=[*base.allow_imports, *engine["allow_imports"]] if allow_imports else None,
         schema_roots={**base.schema_roots, **{k: str(v) for k, v in engine["schema_roots"].items()}}
         if schema_roots
@@ -433,3 +442,4 @@ def serve(
 main.add_command(audit)
 main.add_command(replay)
 main.add_command(drift)
+main.add_command(approvals)

@@ -164,6 +164,18 @@ class Client(_Base):
         result: dict[str, Any] = response.json()
         return result
 
+    def wait_for_approval(
+        self,
+        decision_id: str,
+        timeout: float = 300.0,
+        event: Event | Mapping[str, Any] | None = None,
+    ) -> Verdict:
+        """Wait (long poll, no busy loop) for a human to decide on an escalated verdict, then
+        use the approval once: allow, deny, or escalate if still pending at `timeout`."""
+        from railguard.engine.approvals_client import wait_for_approval
+
+        return wait_for_approval(self, decision_id, timeout, event)
+
     def close(self) -> None:
         self._http.close()
 
@@ -221,6 +233,17 @@ class AsyncClient(_Base):
         except httpx.HTTPError as exc:
             return [self._unavailable(e, _cause(exc)) for e in items]
         return self._verdicts(response, items, batch=True)
+
+    async def wait_for_approval(
+        self,
+        decision_id: str,
+        timeout: float = 300.0,
+        event: Event | Mapping[str, Any] | None = None,
+    ) -> Verdict:
+        """`Client.wait_for_approval`, awaited."""
+        from railguard.engine.approvals_client import wait_for_approval_async
+
+        return await wait_for_approval_async(self, decision_id, timeout, event)
 
     async def aclose(self) -> None:
         await self._http.aclose()

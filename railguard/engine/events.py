@@ -33,6 +33,9 @@ class BaseEvent:
             out[name] = getattr(self, name)
         out["session"] = self.session
         out["context"] = self.context
+        error = getattr(self, "error", None)
+        if error is not None:  # a tool result that reports a failure
+            out["error"] = error
         return out
 
 
@@ -70,13 +73,22 @@ class ToolCall(BaseEvent):
 
 @dataclass(frozen=True, slots=True)
 class ToolResult(BaseEvent):
-    """A tool returned; evaluated before the model sees the result."""
+    """A tool returned; evaluated before the model sees the result.
+
+    `error` says that the call failed: `{"kind": "timeout", "retry_after": 30}`, the kind one
+    of `ERROR_KINDS` and `retry_after` (seconds) what the tool reported, if anything. Circuit
+    breakers (`breaker` in a policy) count these; None is a successful call.
+    """
 
     kind: ClassVar[str] = "result"
     tool: str = ""  # type: ignore[misc]
     content: JSON = ""  # type: ignore[misc]
     session: str | None = None
     context: dict[str, Any] = field(default_factory=dict)
+    error: dict[str, Any] | None = None
+
+
+ERROR_KINDS = ("timeout", "rate_limited", "unavailable", "server_error", "bad_request")
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,10 +134,17 @@ def _validator() -> Any:
         tool: tool_name
         args: dict[str, Any] = {}
 
+    class ToolError(pydantic.BaseModel):
+        model_config = pydantic.ConfigDict(extra="forbid", strict=True)
+        kind: Literal["timeout", "rate_limited", "unavailable", "server_error", "bad_request"]
+        retry_after: Annotated[float, pydantic.Field(ge=0, allow_inf_nan=False)] | None = None
+        message: Annotated[str, pydantic.StringConstraints(max_length=1000)] | None = None
+
     class Result(Base):
         kind: Literal["result"]
         tool: tool_name
         content: JSON
+        error: ToolError | None = None
 
     class Output(Base):
         kind: Literal["output"]
@@ -157,7 +176,7 @@ _PHRASES = {
 _FIELDS = {
     "input": frozenset({"kind", "content", "session", "context"}),
     "call": frozenset({"kind", "tool", "args", "session", "context"}),
-    "result": frozenset({"kind", "tool", "content", "session", "context"}),
+    "result": frozenset({"kind", "tool", "content", "session", "context", "error"}),
     "output": frozenset({"kind", "content", "session", "context"}),
 }
 
@@ -194,8 +213,8 @@ def _plain_event(data: Any) -> Event | None:
             elif type(args) is not dict or not _str_keys(args):
                 return None
             return ToolCall(tool=tool, args=args, session=session, context=context)
-        if "content" not in data:
-            return None
+        if "content" not in data or data.get("error") is not None:
+            return None  # a reported error takes the full validation
         return ToolResult(tool=tool, content=data["content"], session=session, context=context)
     if "content" not in data:
         return None
@@ -243,4 +262,6 @@ def event_from_dict(data: Any, source: str = "<event>") -> Event:
         raise EventError(diagnostics) from None
     fields = model.model_dump()
     kind = fields.pop("kind")
+    if fields.get("error") is not None:  # only the keys the event gave
+        fields["error"] = model.error.model_dump(exclude_none=True)
     return EVENT_TYPES[kind](**fields)

@@ -21,6 +21,7 @@ from typing import Any
 
 from railguard.engine import otel as _otel
 from railguard.engine.auditlog import DecisionLog
+from railguard.engine.breakers.runtime import Breakers
 from railguard.engine.events import BaseEvent, Event, event_from_dict
 from railguard.engine.payload import apply_redactor, check_limits
 from railguard.engine.rules import CompiledPolicy, CompiledRule, Limits
@@ -93,7 +94,11 @@ class Guard:
         # unless every enforced policy with session rules says `on_error allow`.
         readers = [p for p in self.policies if any(r.reads_session for r in p.rules)]
         self.sessions: SessionStore | None = None
-        if readers:
+        # Circuit breakers keep tool health beside the session state (docs/breakers.md).
+        breakers = Breakers(self.policies)
+        self.breakers: Breakers | None = breakers if breakers else None
+        self._stateful = bool(readers)  # events go through the session store
+        if readers or breakers.specs:
             self.sessions = sessions if sessions is not None else MemoryStore()
         self.sessions_fail_open = all(p.fail_open for p in readers if not p.shadow)
         self.audit: DecisionLog | None = None
@@ -235,7 +240,9 @@ class Guard:
         problem = self._check(event)
         if problem is not None:
             return self._refuse(event, problem, start)
-        if self.sessions is not None:
+        if self.breakers is not None:
+            return self.breakers.evaluate(self, event, plan, start)
+        if self._stateful:
             return evaluate_in_session(self, event, plan, start)
         return self._decide(event, plan, start)
 

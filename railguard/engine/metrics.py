@@ -10,6 +10,7 @@ from __future__ import annotations
 import bisect
 from collections import Counter
 
+from railguard.engine.breakers.metrics import METRICS as BREAKERS
 from railguard.engine.verdict import Verdict
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
@@ -81,6 +82,7 @@ class Metrics:
         add("# TYPE railguard_request_errors_total counter")
         for (status, code), n in sorted(self.errors.items()):
             add(f'railguard_request_errors_total{{status="{status}",code="{_esc(code)}"}} {n}')
+        out.extend(BREAKERS.lines())  # circuit breakers' states and transitions
         add("# HELP railguard_ready Whether a compiled policy set is serving.")
         add("# TYPE railguard_ready gauge")
         add(f"railguard_ready {1 if ready else 0}")

@@ -30,6 +30,17 @@ def _event(kind: str, props: dict[str, Any], required: list[str]) -> dict[str, A
 
 
 _TOOL = {"type": "string", "minLength": 1, "maxLength": 256}
+_TOOL_ERROR = {
+    "description": "the call failed: what circuit breakers count (null or absent: it succeeded)",
+    "type": ["object", "null"],
+    "additionalProperties": False,
+    "required": ["kind"],
+    "properties": {
+        "kind": {"enum": ["timeout", "rate_limited", "unavailable", "server_error", "bad_request"]},
+        "retry_after": {"type": ["number", "null"], "minimum": 0},
+        "message": {"type": ["string", "null"], "maxLength": 1000},
+    },
+}
 
 _VIOLATION = {
     "type": "object",
@@ -92,6 +103,11 @@ _VERDICT = {
         "args": {"type": ["object", "null"]},
         "policy_digest": {"type": "string"},
         "elapsed_us": {"type": "number"},
+        "fallback": {
+            "type": "array",
+            "items": {"type": "string"},
+            "description": "tools the policy allows, for the same arguments, instead of a denied call (present only when there are some)",
+        },
     },
 }
 
@@ -156,7 +172,7 @@ def _problem(description: str) -> dict[str, Any]:
     }
 
 
-def document(*, max_batch: int, authenticated: bool) -> dict[str, Any]:
+def document(*, max_batch: int, authenticated: bool, approver: bool = False) -> dict[str, Any]:
     """The document `GET /openapi.json` serves."""
     refused = {
         "400": _problem("the body is not JSON, too deep, or not a valid event (`field` names it)"),
@@ -314,7 +330,9 @@ def document(*, max_batch: int, authenticated: bool) -> dict[str, Any]:
                 "InputEvent": _event("input", {"content": _ANY}, ["content"]),
                 "CallEvent": _event("call", {"tool": _TOOL, "args": _OBJECT}, ["tool"]),
                 "ResultEvent": _event(
-                    "result", {"tool": _TOOL, "content": _ANY}, ["tool", "content"]
+                    "result",
+                    {"tool": _TOOL, "content": _ANY, "error": _TOOL_ERROR},
+                    ["tool", "content"],
                 ),
                 "OutputEvent": _event("output", {"content": _ANY}, ["content"]),
                 "Verdict": _VERDICT,
@@ -334,7 +352,16 @@ def document(*, max_batch: int, authenticated: bool) -> dict[str, Any]:
             },
         },
     }
+    from railguard.engine import approvals_openapi as _approvals
+
+    doc["paths"].update(_approvals.paths(_problem, _json, auth, approver))
+    doc["components"]["schemas"]["Approval"] = _approvals.APPROVAL
+    if approver:  # the approver endpoints' token (without one, they answer 403)
+        doc["components"]["securitySchemes"] = {"approver": _approvals.SECURITY_SCHEME}
     if authenticated:
-        doc["components"]["securitySchemes"] = {"bearer": {"type": "http", "scheme": "bearer"}}
+        doc["components"].setdefault("securitySchemes", {})["bearer"] = {
+            "type": "http",
+            "scheme": "bearer",
+        }
         doc["security"] = [{"bearer": []}]
     return doc

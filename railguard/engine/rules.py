@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from railguard.builtins.registry import Redaction
+
+if TYPE_CHECKING:
+    from railguard.engine.breakers.spec import CompiledBreaker
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +49,7 @@ class CompiledRule:
     redact_target: tuple[str | int, ...] | None = None  # one path to rewrite, else every string
     # The violation's `details`, from the event and the condition's value; only on a match.
     details: Callable[[Any, Any], dict[str, Any] | None] | None = None
+    fallback: tuple[str, ...] = ()  # tools a denied call is offered instead, when allowed
 
     def targets(self, tool: str | None) -> bool:
         if self.any_tool:
@@ -67,6 +71,7 @@ class CompiledPolicy:
     rules: tuple[CompiledRule, ...]
     location: str
     limits: dict[str, int]
+    breakers: tuple[CompiledBreaker, ...] = ()  # circuit breakers on its tools
 
 
 def glob_match(pattern: str, name: str) -> bool:

@@ -42,6 +42,11 @@ class ServeConfig:
     audit_flush: str = "record"  # record | batch
     audit_fsync: bool = False
     audit_rotate_bytes: int = 64 * 1024 * 1024
+    approver_token_file: str | None = None  # the approvers' token (distinct from the agents')
+    approver_token_env: str = "RAILGUARD_APPROVER_TOKEN"
+    approval_ttl: float = 3600.0  # seconds a request waits for a decision, an approval for its use
+    approval_webhook: str | None = None  # announce new requests: {"text": ...} (Slack, Teams)
+    approval_page_url: str | None = None  # the sidecar's public URL, for links in announcements
     log_level: str = "info"
 
     @classmethod

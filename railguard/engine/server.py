@@ -31,6 +31,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from railguard.engine import otel as _otel
+from railguard.engine.approvals_http import ApprovalService
 from railguard.engine.auditlog import DecisionLog
 from railguard.engine.events import Event, EventError, event_from_dict
 from railguard.engine.guard import Guard
@@ -74,11 +75,16 @@ class Sidecar:
             else None
         )
         self.audit = _decision_log(config)
+        self.approvals = ApprovalService(self)  # escalations become approval requests
         # Evaluate off the event loop when it waits on Redis or on a disk sync.
         self._offload = self.sessions.blocking or (self.audit is not None and config.audit_fsync)
         self._serving: tuple[tuple[int, int], Guard] | None = None
         self._openapi = _dumps(
-            document(max_batch=config.max_batch, authenticated=self._token is not None)
+            document(
+                max_batch=config.max_batch,
+                authenticated=self._token is not None,
+                approver=self.approvals.token is not None,
+            )
         ).encode()
 
     # -- plumbing
@@ -158,6 +164,8 @@ class Sidecar:
                 (verdict,) = await self._evaluate(guard, [event])
             finally:
                 _otel.detach(parent)
+        if verdict.decision == "escalate":
+            (verdict,) = await self.approvals.on_verdicts(guard, [event], [verdict])
         body = _dumps(verdict.to_dict()).encode()
         self.metrics.observe(verdict, _perf() - start)
         return Response(body, media_type=JSON_TYPE)
@@ -203,6 +211,7 @@ class Sidecar:
             done = await self._evaluate(guard, parsed)  # one set for the whole batch
         finally:
             _otel.detach(parent)
+        done = await self.approvals.on_verdicts(guard, parsed, done)
         verdicts = []
         for verdict in done:
             self.metrics.observe(verdict, _perf() - start)
@@ -285,9 +294,11 @@ class Sidecar:
                     reloader.start()
                 elif reloader.current is None:
                     await anyio.to_thread.run_sync(reloader.reload, "start")
+            await self.approvals.start()
             try:
                 yield
             finally:
+                await self.approvals.stop()
                 for reloader in reloaders:
                     reloader.stop()
                 if self.audit is not None:
@@ -302,6 +313,7 @@ class Sidecar:
             Route("/readyz", self.readyz, methods=["GET"]),
             Route("/metrics", self.metrics_text, methods=["GET"]),
             Route("/openapi.json", self.openapi, methods=["GET"]),
+            *self.approvals.routes(),
         ]
         return Starlette(
             routes=routes,

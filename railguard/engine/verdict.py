@@ -68,6 +68,7 @@ class Verdict:
         "content",
         "decision",
         "elapsed_us",
+        "fallback",
         "kind",
         "labels",
         "policy_digest",
@@ -99,6 +100,7 @@ class Verdict:
         self.redactions: tuple[Replacement, ...] = ()
         self.labels: tuple[str, ...] = ()
         self.retry_after: float | None = None  # seconds until a session window frees
+        self.fallback: tuple[str, ...] = ()  # tools the policy allows instead (a denied call)
         self.shadow: Verdict | None = None  # a shadow set's verdict: logged, never enforced
         self.content: Any = None
         self.args: dict[str, Any] | None = None
@@ -140,12 +142,14 @@ class Verdict:
             lines.append(f"  redacted {r.path}[{r.start}:{r.end}] by {r.rule} -> {r.replacement}")
         if self.retry_after is not None:
             lines.append(f"  retry after {self.retry_after:g} s")
+        if self.fallback:
+            lines.append("  fallback: " + ", ".join(self.fallback))
         if len(lines) == 1:
             lines.append("  no rule objected" if self.allowed else "  no reason recorded")
         return "\n".join(lines)
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out = {
             "decision_id": self.decision_id,
             "decision": self.decision,
             "kind": self.kind,
@@ -160,6 +164,9 @@ class Verdict:
             "policy_digest": self.policy_digest,
             "elapsed_us": round(self.elapsed_us, 3),
         }
+        if self.fallback:  # only on a denied call whose rule or breaker names fallbacks
+            out["fallback"] = list(self.fallback)
+        return out
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Verdict:
@@ -179,6 +186,7 @@ class Verdict:
         )
         verdict.labels = tuple(data.get("labels") or ())
         verdict.retry_after = data.get("retry_after")
+        verdict.fallback = tuple(data.get("fallback") or ())
         verdict.content = data.get("content")
         verdict.args = data.get("args")
         verdict._id = data.get("decision_id") or None

@@ -157,7 +157,28 @@ def refusal(verdict: Verdict) -> str:
         why = "it could not be checked"
     else:
         why = "the policy denied it"
-    return f"{what}: {why}: {reasons(verdict)}"
+    return f"{what}: {why}: {reasons(verdict)}{advice(verdict)}"
+
+
+def advice(verdict: Verdict) -> str:
+    """What the model can do about a denied call: the fallbacks the policy allows instead
+    (`; run_sql is unavailable; use run_sql_replica`) and when to try again (a breaker or
+    a rate limit that lifts with time)."""
+    if not verdict.denied:
+        return ""
+    out = ""
+    fallback = getattr(verdict, "fallback", ())
+    if fallback and verdict.kind == "call":
+        tools = " or ".join(fallback)
+        out += f"; {verdict.tool} is unavailable; use {tools}"
+    if verdict.retry_after is not None:
+        out += f"; try again in {_seconds(verdict.retry_after)} s"
+    return out
+
+
+def _seconds(value: float) -> str:
+    whole = int(value)
+    return str(whole if whole == value else whole + 1)
 
 
 def as_dict(obj: Any) -> Any:

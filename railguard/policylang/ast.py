@@ -212,6 +212,7 @@ class Rule:
     span: Span = _span()
     name_span: Span = _span()
     target_span: Span = _span()
+    fallback: tuple[ToolPattern, ...] = ()  # `fallback run_sql_replica`: tools to offer instead
 
 
 @dataclass(frozen=True, slots=True)
@@ -238,7 +239,46 @@ class Recognizer:
     name_span: Span = _span()
 
 
-Item = Setting | Rule | Recognizer
+@dataclass(frozen=True, slots=True)
+class BreakerOption:
+    """A clause after a breaker's trip condition: `kinds timeout, unavailable`, `trials 2`,
+    `max "10m"`, `per session`, `fallback run_sql_replica`."""
+
+    name: str  # kinds trials max per fallback
+    values: tuple[str | int | float | ToolPattern, ...]
+    span: Span = _span()
+
+
+BREAKER_OPTIONS = ("kinds", "trials", "max", "per", "fallback")  # the canonical order
+
+
+@dataclass(frozen=True, slots=True)
+class Breaker:
+    """`breaker run_sql: open after 5 failures within "60s" for "30s" ...`: a circuit breaker
+    on each tool it names. `min_calls` is set for the failure-rate form (`open at 50%
+    failures of at least 20 calls ...`), where `failures` is the percentage."""
+
+    tools: tuple[ToolPattern, ...]
+    failures: int | float
+    within: str
+    cool_down: str
+    min_calls: int | float | None = None
+    options: tuple[BreakerOption, ...] = ()  # in the canonical order, repeats kept
+    span: Span = _span()
+    failures_span: Span = _span()
+    within_span: Span = _span()
+    cool_down_span: Span = _span()
+    min_calls_span: Span = _span()
+
+    @property
+    def rate(self) -> bool:
+        return self.min_calls is not None
+
+    def option(self, name: str) -> BreakerOption | None:
+        return next((o for o in self.options if o.name == name), None)
+
+
+Item = Setting | Rule | Recognizer | Breaker
 
 
 @dataclass(frozen=True, slots=True)
@@ -259,6 +299,10 @@ class Policy:
     @property
     def recognizers(self) -> tuple[Recognizer, ...]:
         return tuple(i for i in self.items if isinstance(i, Recognizer))
+
+    @property
+    def breakers(self) -> tuple[Breaker, ...]:
+        return tuple(i for i in self.items if isinstance(i, Breaker))
 
 
 @dataclass(frozen=True, slots=True)

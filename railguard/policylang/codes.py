@@ -124,6 +124,14 @@ CODES: dict[str, tuple[str, str]] = {
         "bad recognizer",
         "A `recognizer` declaration needs a name (a letter, then letters, digits or `_`, unique in the policy), one or more patterns RE2 can run, context words that are not empty, and a score above 0 and at most 1.",
     ),
+    "RG242": (
+        "bad breaker",
+        'A `breaker` declaration needs a whole number of failures of at least 1 (or a percentage above 0 and at most 100 and a whole number of calls of at least 1), durations such as `"60s"` for `within`, `for` and `max` (`max` no shorter than `for`), error kinds among `timeout`, `rate_limited`, `unavailable`, `server_error` and `bad_request`, a whole number of `trials` from 1 to 100, a scope `per fleet`, `per tenant` or `per session`, each option at most once, and at most one breaker per tool in a policy. See docs/breakers.md.',
+    ),
+    "RG243": (
+        "bad fallback",
+        "`fallback` names tools (plain names, not patterns) that a denied call is offered instead; it belongs to `deny call` rules and to breakers, where a call can be denied.",
+    ),
     "RG301": (
         "unknown tool",
         "The rule names a tool that the policy's catalog (`tools from`) lacks, usually a typo that would block the tool the agent needs (an error), or a glob that matches no tool of the catalog, so that the rule can never apply (a warning). Session builtins that count calls of a tool (`session.count`, `session.seen`, `session.after`) are checked the same way: a misspelled tool is never counted.",
@@ -187,6 +195,14 @@ CODES: dict[str, tuple[str, str]] = {
     "RG316": (
         "bad lint directive",
         "A `# railguard:` comment that lint cannot read: a key other than `disable`, `disable-file`, `severity` and `severity-file`, an unknown code, a level other than `error`, `warning`, `info` and `off`, or a code that is not a lint finding (parse and compile errors cannot be disabled). See docs/lint.md.",
+    ),
+    "RG317": (
+        "unknown fallback or breaker tool",
+        "A `fallback` or a `breaker` names a tool that the policy's catalog (`tools from`) lacks: a fallback the agent has no such tool to call, or a breaker that never sees a call. Usually a typo.",
+    ),
+    "RG318": (
+        "fallback never allowed",
+        "A `fallback` names a tool that no `allow` rule of the `default deny` policy allows, so it is never offered: a verdict lists only the fallbacks the policies would allow for the same arguments. Allow the tool, or drop the fallback.",
     ),
     "RG320": (
         "tokenizer not installed",

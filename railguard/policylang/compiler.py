@@ -16,6 +16,7 @@ from railguard.builtins.regex import Regex, RegexError
 from railguard.builtins.registry import LoadContext, Redaction
 from railguard.engine.rules import CompiledPolicy, CompiledRule, Limits
 from railguard.policylang import ast
+from railguard.policylang.breakers import compile_breakers, rule_fallback
 from railguard.policylang.catalog import Tool
 from railguard.policylang.diagnostics import Diagnostics, did_you_mean
 from railguard.policylang.expressions import ExprCompiler, render
@@ -148,6 +149,7 @@ class _PolicyCompiler:
             rules=tuple(rules),
             location=str(span),
             limits={k: int(v) for k, v in settings.items() if k.startswith("limit.")},
+            breakers=compile_breakers(self.policy, self.diags, shadow, fail_open),
         )
 
     def _first(self, code: str, what: str, name: str, span: Span, seen: dict[str, Span]) -> bool:
@@ -290,6 +292,7 @@ class _RuleCompiler:
         condition, negate = self._condition()
         details = _explainer(self.exprs.evidence)  # before the message adds its own calls
         message = self._message()
+        fallback = rule_fallback(rule, self.diags)
         if any(d.is_error for d in self.diags.items[errors_before:]):
             return None
         return CompiledRule(
@@ -313,6 +316,7 @@ class _RuleCompiler:
             reads_session=self.exprs.reads_session,
             redactor=redactor,
             details=details,
+            fallback=fallback,
         )
 
     def _target(self) -> tuple[frozenset[str], tuple[str, ...], bool]:

@@ -26,6 +26,7 @@ _NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 _AFTER_TARGET = frozenset(
     {"rule", "allow", "deny", "escalate", "warn", "redact", "label", "with", "when", "unless"}
     | {"message", "default", "on_error", "mode", "version", "include", "tools", "limit", "dialect"}
+    | {"recognizer", "breaker", "fallback"}
 )
 
 
@@ -151,6 +152,37 @@ def recognizer_lines(r: ast.Recognizer) -> list[tuple[str, int]]:
     return [(head, r.span.start)] + [(INDENT + c, r.span.start) for c in clauses]
 
 
+def breaker_lines(b: ast.Breaker) -> list[tuple[str, int]]:
+    """`breaker TOOLS: open ... for "30s"`, then its options on the same line when it fits,
+    else each on its own indented line, in the canonical order."""
+    tools = ", ".join(_tool(t, False) for t in b.tools)
+    if b.min_calls is None:
+        word = "failure" if b.failures == 1 else "failures"
+        trip = f"after {_literal(b.failures)} {word}"
+    else:
+        trip = f"at {_literal(b.failures)}% failures of at least {_literal(b.min_calls)} calls"
+    head = (
+        f"breaker {tools}: open {trip} within {encode_string(b.within)}"
+        f" for {encode_string(b.cool_down)}"
+    )
+    clauses = [(_breaker_option(o), o.span.start) for o in b.options]
+    one_line = " ".join([head, *(c for c, _ in clauses)])
+    if len(INDENT + one_line) <= MAX_WIDTH:
+        return [(one_line, b.span.start)]
+    return [(head, b.span.start)] + [(INDENT + c, pos) for c, pos in clauses]
+
+
+def _breaker_option(o: ast.BreakerOption) -> str:
+    if o.name == "fallback":
+        tools = [v for v in o.values if isinstance(v, ast.ToolPattern)]
+        return "fallback " + ", ".join(_tool(t, False) for t in tools)
+    if o.name == "max":
+        return f"max {encode_string(str(o.values[0]))}"
+    if o.name == "trials":
+        return f"trials {_literal(o.values[0])}"  # type: ignore[arg-type]
+    return f"{o.name} " + ", ".join(str(v) for v in o.values)  # kinds, per
+
+
 def rule_lines(rule: ast.Rule) -> list[tuple[str, int]]:
     """The rule's output lines, each with the source offset of the clause it prints."""
     head = f"label {rule.label}" if rule.effect == "label" else rule.effect
@@ -162,6 +194,9 @@ def rule_lines(rule: ast.Rule) -> list[tuple[str, int]]:
         clauses.append(("with " + _expr(rule.redactor), rule.redactor.span.start))
     for c in rule.conditions:
         clauses.append((("unless " if c.negated else "when ") + _expr(c.expr), c.span.start))
+    if rule.fallback:
+        fallback = "fallback " + ", ".join(_tool(t, False) for t in rule.fallback)
+        clauses.append((fallback, rule.fallback[0].span.start))
     if rule.message is not None:
         clauses.append(("message " + encode_string(rule.message.text), rule.message.span.start))
     if rule.name is None:
@@ -208,6 +243,8 @@ class _Formatter:
                     out = [(setting_text(item), item.span.start)]
                 elif isinstance(item, ast.Recognizer):
                     out = recognizer_lines(item)
+                elif isinstance(item, ast.Breaker):
+                    out = breaker_lines(item)
                 else:
                     out = rule_lines(item)
                 blank = self._blank_above(item.span.start)

@@ -48,6 +48,7 @@ ITEM_KEYWORDS = frozenset(
         "limit",
         "dialect",
         "recognizer",
+        "breaker",
     ]
 )
 
@@ -457,7 +458,7 @@ def _recover(
             if current is None:
                 continue
             item = _parse_fragment(text[:end], blank, start, file, diags, builder, "item")
-            if isinstance(item, ast.Setting | ast.Rule):
+            if isinstance(item, ast.Setting | ast.Rule | ast.Recognizer | ast.Breaker):
                 items.append(item)
         elif kind == "close":
             close(end)
@@ -485,6 +486,8 @@ def _parse_fragment(
         unit = (
             "policy header"
             if rule == "start"
+            else "breaker"
+            if first == "breaker"
             else "rule"
             if first not in _SETTING_WORDS
             else "setting"
@@ -622,7 +625,11 @@ class _ToAst(Transformer[Token, Any]):
 
     def policy(self, c: list[Any]) -> ast.Policy:
         name = c[1]
-        items = tuple(i for i in c[3:-1] if isinstance(i, ast.Setting | ast.Rule | ast.Recognizer))
+        items = tuple(
+            i
+            for i in c[3:-1]
+            if isinstance(i, ast.Setting | ast.Rule | ast.Recognizer | ast.Breaker)
+        )
         return ast.Policy(str(name), items, _cover(c), self.b.token(name))
 
     # -- settings
@@ -682,6 +689,52 @@ class _ToAst(Transformer[Token, Any]):
     def recognizer_words(self, c: list[Token]) -> list[Token]:
         return c
 
+    # -- circuit breakers
+    def breaker(self, c: list[Any]) -> ast.Breaker:
+        # breaker TOOLS : open TRIP within STRING for STRING OPTION*
+        failures, failures_span, min_calls, min_calls_span = c[4]
+        order = {name: i for i, name in enumerate(ast.BREAKER_OPTIONS)}
+        options = sorted(c[9:], key=lambda o: order[o.name])  # stable: repeats keep their order
+        return ast.Breaker(
+            tools=tuple(c[1]),
+            failures=failures,
+            within=self.b.string(c[6]),
+            cool_down=self.b.string(c[8]),
+            min_calls=min_calls,
+            options=tuple(options),
+            span=_cover(c),
+            failures_span=failures_span,
+            within_span=self.b.token(c[6]),
+            cool_down_span=self.b.token(c[8]),
+            min_calls_span=min_calls_span,
+        )
+
+    def breaker_count(self, c: list[Token]) -> tuple[Any, Span, None, Span]:
+        return self.b.number(c[1]), self.b.token(c[1]), None, self.b.token(c[1])
+
+    def breaker_rate(self, c: list[Token]) -> tuple[Any, Span, Any, Span]:
+        percent = self.b.token(c[1]).to(self.b.token(c[2]))
+        return self.b.number(c[1]), percent, self.b.number(c[7]), self.b.token(c[7])
+
+    def breaker_kinds(self, c: list[Token]) -> ast.BreakerOption:
+        names = tuple(str(t) for t in c[1:] if t.type == "NAME")
+        return ast.BreakerOption("kinds", names, _cover(c))
+
+    def breaker_trials(self, c: list[Token]) -> ast.BreakerOption:
+        return ast.BreakerOption("trials", (self.b.number(c[1]),), _cover(c))
+
+    def breaker_max(self, c: list[Token]) -> ast.BreakerOption:
+        return ast.BreakerOption("max", (self.b.string(c[1]),), _cover(c))
+
+    def breaker_scope(self, c: list[Token]) -> ast.BreakerOption:
+        return ast.BreakerOption("per", (str(c[1]),), _cover(c))
+
+    def breaker_fallback(self, c: list[Any]) -> ast.BreakerOption:
+        return ast.BreakerOption("fallback", tuple(c[1]), _cover(c))
+
+    def fallback(self, c: list[Any]) -> tuple[tuple[ast.ToolPattern, ...], Span]:
+        return tuple(c[1]), _cover(c)
+
     def decision(self, c: list[Token]) -> Token:
         return c[0]
 
@@ -692,6 +745,7 @@ class _ToAst(Transformer[Token, Any]):
     def rule(self, c: list[Any]) -> ast.Rule:
         name, effect, target, redactor, *rest = c
         message = rest.pop() if rest else None
+        fallback = rest.pop() if rest else None
         conditions = tuple(x for x in rest if x is not None)
         kind, tools, target_span = target
         effect_name, label, effect_span = effect
@@ -707,6 +761,7 @@ class _ToAst(Transformer[Token, Any]):
             span=_cover([name[1] if name is not None else None, effect_span, target_span, *c[3:]]),
             name_span=self.b.token(name[0]) if name is not None else effect_span,
             target_span=target_span,
+            fallback=fallback[0] if fallback is not None else (),
         )
 
     def rule_name(self, c: list[Token]) -> tuple[Token, Span]:

@@ -110,6 +110,8 @@ def actual(verdict: Verdict, expect: dict[str, Any]) -> dict[str, Any]:
             out[key] = sorted(verdict.labels)
         elif key == "retry_after":
             out[key] = verdict.retry_after
+        elif key == "fallback":
+            out[key] = list(verdict.fallback)
     return out
 
 

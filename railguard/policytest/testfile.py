@@ -45,6 +45,7 @@ EXPECT_KEYS = (
     "redactions",
     "labels",
     "retry_after",
+    "fallback",
 )
 CASE_KEYS = ("name", "note", "event", "history", "at", *EXPECT_KEYS)
 DECISIONS = ("allow", "deny", "escalate")
@@ -372,6 +373,10 @@ def _expectation(path: Path, case: _Mapping, key: str) -> Any:
             )
     elif key == "retry_after" and not _number_or_null(value):
         raise TestFileError(path, *where, "`retry_after` is a number of seconds, or null")
+    elif key == "fallback" and (
+        not isinstance(value, list) or not all(isinstance(v, str) for v in value)
+    ):
+        raise TestFileError(path, *where, "`fallback` is the list of tools offered instead")
     return value
 
 

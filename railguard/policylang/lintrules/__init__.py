@@ -7,6 +7,7 @@ Importing this package imports every rule module, which registers its rules.
 
 from railguard.policylang.lintrules import builtins as builtins
 from railguard.policylang.lintrules import conflicts as conflicts
+from railguard.policylang.lintrules import fallbacks as fallbacks
 from railguard.policylang.lintrules import folding as folding
 from railguard.policylang.lintrules import regexes as regexes
 from railguard.policylang.lintrules import settings as settings
