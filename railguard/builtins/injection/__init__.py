@@ -26,7 +26,7 @@ from typing import Annotated, Any
 
 from railguard.builtins.injection.hits import KINDS, THRESHOLD, combined
 from railguard.builtins.injection.phrases import Phrase
-from railguard.builtins.injection.scanner import NO_EXTRA, Extra, scan
+from railguard.builtins.injection.scanner import NO_EXTRA, Extra, _spaces, scan
 from railguard.builtins.pii.normalize import normalize
 from railguard.builtins.regex import Regex, RegexError
 from railguard.builtins.registry import EvalError, LoadContext, LoadError, Static, builtin
@@ -72,6 +72,7 @@ def prepare() -> None:
     """Compile the curated patterns when a policy that uses them loads."""
     _ = NO_EXTRA.gate
     normalize("\u00e9", digits=False, confusables=True)  # builds its table of changing characters
+    _spaces()  # the characters it turns into a space, for the scanner's shortcut
 
 
 Value = Annotated[Any, "the text, or JSON value, to read (every string in it)"]

@@ -3,22 +3,29 @@ the original, for a string or every string leaf of a JSON value, within a size l
 
 Cost: a text is first checked with one RE2 search for anything any indicator could match
 (the phrase patterns, the policy's own, and the markers of hidden text and links); clean
-text stops there. Only a text that passes it is scanned by each indicator.
+text stops there. Only a text that passes it is scanned by each indicator. A text whose
+characters outside ASCII are all ones normalization keeps (`©`, `•`, accented letters
+already composed) or turns into a space (no-break and typographic spaces) skips the
+normalizer: its normalized form is the text itself, those spaces replaced one for one.
+The text is encoded to UTF-8 once, for both the check of its characters and the gate.
 """
 
 from __future__ import annotations
 
 import functools
 import re
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
+
+import re2
 
 from railguard.builtins.injection import exfil, hidden
 from railguard.builtins.injection.hits import KINDS, Hit
 from railguard.builtins.injection.phrases import PHRASES, Phrase
 from railguard.builtins.pii.detect import leaves
-from railguard.builtins.pii.normalize import normalize
+from railguard.builtins.pii.normalize import Normalized, changing_chars, normalize
 from railguard.builtins.regex import Regex
 from railguard.builtins.registry import EvalError
 
@@ -34,6 +41,35 @@ _MARKERS = (
 )
 _SURROGATES = re.compile("[\ud800-\udfff]")  # a character class: linear in any engine
 _SPELLED = Regex(r"\b[a-z](?:[ ._*\-][a-z]){3,}\b", "i")
+_ASCII_BYTES = bytes(range(0x80))
+_UNANCHORED = re2._re2.RE2.Anchor.UNANCHORED
+
+
+@functools.cache
+def _spaces() -> frozenset[str]:
+    """The characters outside ASCII that normalization turns into one space, and nothing
+    else: each is its own cluster (no combining mark), so the map stays one for one."""
+    return frozenset(c for c in changing_chars(True) if unicodedata.normalize("NFKC", c) == " ")
+
+
+def _plain(text: str, encoded: bytes) -> str | None:
+    """The normalized form of `text` when normalization changes it at most by turning some
+    characters into spaces, one for one (the text itself when it changes nothing); None
+    when it does more (the normalizer then runs)."""
+    if len(encoded) == len(text):
+        return text  # ASCII
+    # UTF-8 writes a character outside ASCII with bytes 0x80 and up only: dropping the ASCII
+    # bytes leaves those characters, still valid UTF-8.
+    others = encoded.translate(None, _ASCII_BYTES).decode("utf-8", "surrogatepass")
+    changing = changing_chars(True).intersection(others)
+    if not changing:
+        return text
+    spaces = _spaces()
+    if not changing <= spaces:
+        return None
+    for ch in changing:
+        text = text.replace(ch, " ")
+    return text
 
 
 @dataclass(frozen=True)
@@ -47,6 +83,14 @@ class Extra:
         """One RE2 search for anything an indicator could match."""
         sources = [p.regex.pattern for p in (*PHRASES, *self.phrases)]
         return Regex("|".join(f"(?:{s})" for s in (*sources, _MARKERS)), "i")
+
+    @functools.cached_property
+    def _gate_re2(self) -> Any:
+        return self.gate._re2._regexp
+
+    def passes(self, encoded: bytes) -> bool:
+        """The gate on text already encoded to UTF-8 (`surrogatepass`)."""
+        return bool(self._gate_re2.Match(_UNANCHORED, encoded, 0, len(encoded))[0][1] >= 0)
 
 
 NO_EXTRA = Extra()
@@ -76,13 +120,20 @@ def scan_text(
 ) -> list[Hit]:
     """Every indicator of the wanted kinds in one string, spans in the original text."""
     out: list[Hit] = []
-    if text.isascii() and not extra.gate.search(text):
-        return out
-    norm = normalize(text, digits=False, confusables=True)
-    if "hidden" in kinds and norm.dropped(len(text)):  # every invisible character is dropped
-        out.extend(hidden._invisible(text))
-    if not norm.is_identity and not extra.gate.search(norm.text):
-        return out
+    encoded = text.encode("utf-8", "surrogatepass")
+    plain = _plain(text, encoded)
+    if plain is not None:
+        if plain is not text:
+            encoded = plain.encode("utf-8", "surrogatepass")
+        if not extra.passes(encoded):
+            return out
+        norm = Normalized(plain)  # the identity map: nothing dropped, one for one
+    else:
+        norm = normalize(text, digits=False, confusables=True)
+        if "hidden" in kinds and norm.dropped(len(text)):  # every invisible character is dropped
+            out.extend(hidden._invisible(text))
+        if not norm.is_identity and not extra.gate.search(norm.text):
+            return out
     if _SPELLED.search(norm.text):
         norm = normalize(text, digits=False, letters=True, confusables=True)
     if "instruction" in kinds:
