@@ -463,18 +463,6 @@ def cli_command() -> list[str]:
 # ---------------------------------------------------------------------------------------
 
 
-def _us(value: float) -> str:
-    return f"{value:.2f}" if abs(value) < 10 else f"{value:.1f}"
-
-
-def _added(value: float) -> str:
-    return ("+" if value >= 0 else "-") + _us(abs(value))
-
-
-def _ratio(value: float) -> str:
-    return f"{value:.1f}x" if value >= 10 else f"{value:.2f}x"
-
-
 def render(report: dict[str, Any]) -> str:
     m, s = report["machine"], report["settings"]
     cells, labels = report["cells"], report["labels"]
@@ -498,13 +486,19 @@ def render(report: dict[str, Any]) -> str:
     def row(key: str, indent: str = "") -> list[str]:
         c = cells[key]
         if key == "baseline":
-            return [labels[key], _us(c["median_us"]), _us(c["p99_us"]), "", "1.00x"]
+            return [
+                labels[key],
+                timing.fmt_us(c["median_us"]),
+                timing.fmt_us(c["p99_us"]),
+                "",
+                "1.00x",
+            ]
         return [
             indent + labels[key],
-            _us(c["median_us"]),
-            _us(c["p99_us"]),
-            _added(c["added_us"]),
-            _ratio(c["ratio"]),
+            timing.fmt_us(c["median_us"]),
+            timing.fmt_us(c["p99_us"]),
+            timing.fmt_added(c["added_us"]),
+            timing.fmt_ratio(c["ratio"]),
         ]
 
     fl = report["flusher"]
@@ -518,10 +512,10 @@ def render(report: dict[str, Any]) -> str:
         row("batch"),
         [
             "  + the flusher thread's CPU per record",
-            _us(batch["median_us"] + bg),
+            timing.fmt_us(batch["median_us"] + bg),
             "",
-            _added(batch["added_us"] + bg),
-            _ratio(batch["ratio"] + bg / base["median_us"]),
+            timing.fmt_added(batch["added_us"] + bg),
+            timing.fmt_ratio(batch["ratio"] + bg / base["median_us"]),
         ],
         "breakdown",
         row("null", indent="  "),
@@ -536,7 +530,7 @@ def render(report: dict[str, Any]) -> str:
     )
     out.append(
         f"flusher (flush=batch): {fl['flushes']} flushes of {fl['records_per_flush']:.0f} "
-        f"records on average, {_us(bg)} us CPU per record in its thread, "
+        f"records on average, {timing.fmt_us(bg)} us CPU per record in its thread, "
         f"{fl['wall_ms_per_flush_median']:.1f} ms wall per flush (median, write + fsync)"
     )
     logs = report["logs"]
@@ -614,7 +608,7 @@ def render(report: dict[str, Any]) -> str:
     )
     out.append(
         f"  [3] times include the harness (next event, set its counter argument): "
-        f"~{_us(cells['harness']['median_us'])} us, the same in every cell."
+        f"~{timing.fmt_us(cells['harness']['median_us'])} us, the same in every cell."
     )
     out.append(
         "  [4] flush=batch: the caller builds the record and queues it; chaining, writing "

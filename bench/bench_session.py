@@ -424,18 +424,6 @@ def time_cells(
 # ---------------------------------------------------------------------------------------
 
 
-def _us(value: float) -> str:
-    return f"{value:.2f}" if abs(value) < 10 else f"{value:.1f}"
-
-
-def _added(value: float) -> str:
-    return ("+" if value >= 0 else "-") + _us(abs(value))
-
-
-def _ratio(value: float) -> str:
-    return f"{value:.1f}x" if value >= 10 else f"{value:.2f}x"
-
-
 def render(report: dict[str, Any]) -> str:
     m = report["machine"]
     s = report["settings"]
@@ -474,10 +462,10 @@ def render(report: dict[str, Any]) -> str:
         is_base = cell[1] == "baseline"
         return [
             label,
-            _us(c["median_us"]),
-            _us(c["p99_us"]),
-            "" if is_base else _added(c["added_us"]),
-            "1.00x" if is_base else _ratio(c["ratio"]),
+            timing.fmt_us(c["median_us"]),
+            timing.fmt_us(c["p99_us"]),
+            "" if is_base else timing.fmt_added(c["added_us"]),
+            "1.00x" if is_base else timing.fmt_ratio(c["ratio"]),
         ]
 
     rows: list[Any] = ["call (allowed: the session rule loads, decides, saves the call)"]
@@ -508,13 +496,15 @@ def render(report: dict[str, Any]) -> str:
                 ["skipped", "", ""]
                 if c is None
                 else [
-                    _us(c["median_us"]),
-                    _added(c["added_us"]),
-                    _ratio(c["ratio"]),
+                    timing.fmt_us(c["median_us"]),
+                    timing.fmt_added(c["added_us"]),
+                    timing.fmt_ratio(c["ratio"]),
                 ]
             )
         drows.append(line)
-    out.append(f"call by history depth (calls each session holds); baseline median {_us(base)} us")
+    out.append(
+        f"call by history depth (calls each session holds); baseline median {timing.fmt_us(base)} us"
+    )
     out.append(
         timing.format_table(
             ["calls held", "sessions", "memory us", "added", "ratio", "redis us", "added", "ratio"],
@@ -531,7 +521,7 @@ def render(report: dict[str, Any]) -> str:
     )
     out.append(
         f"  [2] times include the harness (next event, set its counter argument): "
-        f"~{_us(cells[_key(HARNESS)]['median_us'])} us, the same in every cell."
+        f"~{timing.fmt_us(cells[_key(HARNESS)]['median_us'])} us, the same in every cell."
     )
     out.append(
         f"  [3] the {DEPTHS[-1]}-call cells use {DEEP_SESSIONS} sessions (1000 x 1000 calls "

@@ -272,3 +272,18 @@ def format_table(
     for row in body:
         out.append(row if isinstance(row, str) else line(row))
     return "\n".join(out)
+
+
+def fmt_us(value: float) -> str:
+    """Microseconds: two decimals under 10, one above."""
+    return f"{value:.2f}" if abs(value) < 10 else f"{value:.1f}"
+
+
+def fmt_added(value: float) -> str:
+    """A signed difference in microseconds."""
+    return ("+" if value >= 0 else "-") + fmt_us(abs(value))
+
+
+def fmt_ratio(value: float) -> str:
+    """A ratio such as `6.67x` or `81.8x`."""
+    return f"{value:.1f}x" if value >= 10 else f"{value:.2f}x"

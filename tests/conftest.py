@@ -34,3 +34,12 @@ def redis_url(redis_server: RedisServer) -> str:
     """The shared server, emptied for this test."""
     redis_server.flush()
     return redis_server.url
+
+
+@pytest.fixture(params=["memory", "redis"])
+def store_url(request: pytest.FixtureRequest) -> str:
+    """A state store URL: tests that take it run with the in-memory store and with Redis."""
+    if request.param == "memory":
+        return "memory://"
+    url: str = request.getfixturevalue("redis_url")
+    return url

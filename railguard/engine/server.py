@@ -19,7 +19,7 @@ import json
 import logging
 import os
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from typing import Any
 
 import anyio.to_thread
@@ -102,10 +102,22 @@ class Sidecar:
             serving = self._serving = (key, combined.with_audit(self.audit))
         return serving[1]
 
-    async def _evaluate(self, guard: Guard, events: list[Event]) -> list[Verdict]:
-        if self._offload or (guard.sessions is not None and guard.sessions.blocking):
-            return await anyio.to_thread.run_sync(lambda: [guard.evaluate(e) for e in events])
-        return [guard.evaluate(e) for e in events]
+    async def _decide(
+        self, guard: Guard, events: list[Event], headers: Mapping[str, str]
+    ) -> list[Verdict]:
+        """Evaluate the events (under the request's trace, off the loop when they wait on
+        Redis or a disk sync), then settle escalations against approvals."""
+        parent = _otel.attach(headers) if _OTEL.recorder is not None else None
+        try:
+            if self._offload or (guard.sessions is not None and guard.sessions.blocking):
+                verdicts = await anyio.to_thread.run_sync(
+                    lambda: [guard.evaluate(e) for e in events]
+                )
+            else:
+                verdicts = [guard.evaluate(e) for e in events]
+        finally:
+            _otel.detach(parent)
+        return await self.approvals.on_verdicts(guard, events, verdicts)
 
     def problem(self, p: Problem, headers: dict[str, str] | None = None) -> Response:
         self.metrics.error(p.status, p.code)
@@ -156,16 +168,7 @@ class Sidecar:
             event = event_from_dict(data, "<request>")
         except EventError as exc:
             return self.problem(invalid_event(exc))
-        if _OTEL.recorder is None:
-            (verdict,) = await self._evaluate(guard, [event])
-        else:  # the request's `traceparent` is the parent of the span
-            parent = _otel.attach(request.headers)
-            try:
-                (verdict,) = await self._evaluate(guard, [event])
-            finally:
-                _otel.detach(parent)
-        if verdict.decision == "escalate":
-            (verdict,) = await self.approvals.on_verdicts(guard, [event], [verdict])
+        (verdict,) = await self._decide(guard, [event], request.headers)
         body = _dumps(verdict.to_dict()).encode()
         self.metrics.observe(verdict, _perf() - start)
         return Response(body, media_type=JSON_TYPE)
@@ -206,12 +209,7 @@ class Sidecar:
                 parsed.append(event_from_dict(item, f"<request events[{i}]>"))
             except EventError as exc:
                 return self.problem(invalid_event(exc, prefix=f"events[{i}]"))
-        parent = _otel.attach(request.headers) if _OTEL.recorder is not None else None
-        try:
-            done = await self._evaluate(guard, parsed)  # one set for the whole batch
-        finally:
-            _otel.detach(parent)
-        done = await self.approvals.on_verdicts(guard, parsed, done)
+        done = await self._decide(guard, parsed, request.headers)  # one set for the whole batch
         verdicts = []
         for verdict in done:
             self.metrics.observe(verdict, _perf() - start)

@@ -26,14 +26,6 @@ class Clock:
         self.now += seconds
 
 
-@pytest.fixture(params=["memory", "redis"])
-def store_url(request: pytest.FixtureRequest) -> str:
-    if request.param == "memory":
-        return "memory://"
-    url: str = request.getfixturevalue("redis_url")
-    return url
-
-
 @pytest.fixture
 def clock() -> Clock:
     return Clock()
