@@ -32,7 +32,7 @@ import functools
 import re
 from collections.abc import Iterable, Mapping
 
-from railguard.builtins.pii.fast import _SHORT, Hit, Text
+from railguard.builtins.pii.fast import _SHORT, Hit, Text, luhn
 
 SOURCE = "railguard"
 CONTEXT_BOOST = 0.35
@@ -101,16 +101,6 @@ _PHONE_BARRIER = re.compile(r"[^\d .\-+()xXeEtT#]")
 _BRACKET_AT = ("(at)", "[at]", "{at}", "<at>")
 # Entities whose hits may sit inside another entity's span without being dropped.
 _URL_IN = frozenset({"EMAIL_ADDRESS"})
-
-
-def luhn(digits: str) -> bool:
-    total = 0
-    for i, ch in enumerate(reversed(digits)):
-        d = ord(ch) - 48
-        if i % 2:
-            d = d * 2 - 9 if d > 4 else d * 2
-        total += d
-    return total % 10 == 0
 
 
 def _stretched(

@@ -380,8 +380,9 @@ class _Unit:
     barrier: Any  # a `regex` pattern matching a character no match holds or reads past
     shortest: int = 0  # fewest characters of a stretch that can hold a match
     heavy: bool = False  # slow patterns: worth cutting even a short text into stretches
-    validates: bool = True  # the recognizer has its own `validate_result`
-    invalidates: bool = True  # ... its own `invalidate_result`
+    # The recognizer's own `validate_result` (or an equivalent: `_validator`), if it has one.
+    validate: Callable[[str], bool | None] | None = None
+    invalidates: bool = True  # the recognizer has its own `invalidate_result`
     kind: str | None = None  # the seeds' name in `_run_seeds`, for seeds read from runs
 
 
@@ -434,8 +435,7 @@ class PatternPath:
                     barrier,
                     shortest,
                     heavy,
-                    getattr(type(r), "validate_result", None)
-                    is not PatternRecognizer.validate_result,
+                    _validator(r, PatternRecognizer),
                     getattr(type(r), "invalidate_result", None)
                     is not PatternRecognizer.invalidate_result,
                     getattr(seeds, "kind", None),
@@ -452,7 +452,7 @@ class PatternPath:
                     Hit(res.entity_type, offset + res.start, offset + res.end, res.score, unit.name)
                 )
             return
-        validates, invalidates = unit.validates, unit.invalidates
+        validate, invalidates = unit.validate, unit.invalidates
         for compiled, score, needs in unit.patterns:
             if needs and not _holds(text, needs):
                 continue
@@ -461,8 +461,8 @@ class PatternPath:
                 if start == end:
                     continue
                 s = score
-                if validates:
-                    valid = recognizer.validate_result(text[start:end])
+                if validate is not None:
+                    valid = validate(text[start:end])
                     if valid is not None:
                         s = 1.0 if valid else 0.0
                 if invalidates and recognizer.invalidate_result(text[start:end]):
@@ -554,6 +554,40 @@ class PatternPath:
         if min_score > 0:
             hits = [h for h in hits if h.score >= min_score]
         return remove_contained(hits)
+
+
+def _validator(recognizer: Any, base: Any) -> Callable[[str], bool | None] | None:
+    """The recognizer's `validate_result`, None when it keeps the base class's (which
+    validates nothing); for Presidio's card recognizer with its default replacements, an
+    equivalent Luhn check without its lists of digits."""
+    own = getattr(type(recognizer), "validate_result", None)
+    if own is None or own is base.validate_result:
+        return None
+    validate: Callable[[str], bool | None] = recognizer.validate_result
+    if type(recognizer).__name__ == "CreditCardRecognizer" and recognizer.replacement_pairs == [
+        ("-", ""),
+        (" ", ""),
+    ]:
+
+        def card(match: str) -> bool | None:
+            digits = match.replace("-", "").replace(" ", "")
+            if digits.isascii() and digits.isdigit():
+                return luhn(digits)
+            return validate(match)  # other digits (`int` reads them), or other characters
+
+        return card
+    return validate
+
+
+def luhn(digits: str) -> bool:
+    """The Luhn checksum of a string of ASCII digits."""
+    total = 0
+    for i, ch in enumerate(reversed(digits)):
+        d = ord(ch) - 48
+        if i % 2:
+            d = d * 2 - 9 if d > 4 else d * 2
+        total += d
+    return total % 10 == 0
 
 
 def _only_in_emails(text: str, stretch: tuple[int, int], emails: list[tuple[int, int]]) -> bool:

@@ -26,15 +26,21 @@ matcher does, and does once what does not depend on the region, or skips it:
     candidate lacks it (as `2024-03-02` in Germany or Israel): `_verify` refuses it;
 * parsing and verification run once per string and region, and once for every region
   for a number written with `+` and a known country code (parsing then ignores the
-  region).
+  region);
+* a candidate written with ASCII digits and separators only is not parsed at all: what
+  parsing would read from it (the country code after a `+`, or the national number in
+  the region's format, stripped of its national prefix) is read from its digits with
+  phonenumbers' own helpers, and its validity from precompiled tables of the number
+  types (`_plus_verdict`, `_national_verdict`); the rest goes through `parse` and
+  `_verify`.
 
 The matcher gives up after 65,535 failed tries; a text where the walk could get near that
 many is left to phonenumbers' own matcher, as is a leniency other than Presidio's `VALID`.
 phonenumbers' pattern cache is switched on (`enable_pattern_cache`) so that its regular
 expressions are compiled once. `tests/builtins/pii/test_presidio_equivalence.py` compares
 the scanner with Presidio's recognizer on the corpus and on generated numbers;
-`tests/builtins/pii/test_phone_refusals.py` checks the national refusals against
-phonenumbers itself, region by region.
+`tests/builtins/pii/test_phone_refusals.py` checks the refusals and the verdicts read
+from digits against phonenumbers itself, region by region.
 """
 
 from __future__ import annotations
@@ -48,6 +54,7 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 import phonenumbers
+from phonenumbers.phonemetadata import PhoneMetadata
 from phonenumbers.phonenumber import CountryCodeSource
 from phonenumbers.phonenumbermatcher import (
     _INNER_MATCHES,
@@ -62,9 +69,11 @@ from phonenumbers.phonenumbermatcher import (
     _verify,
 )
 from phonenumbers.phonenumberutil import (
+    _MAX_LENGTH_FOR_NSN,
     _MIN_LENGTH_FOR_NSN,
     _SECOND_NUMBER_START_PATTERN,
     _UNWANTED_END_CHAR_PATTERN,
+    COUNTRY_CODE_TO_REGION_CODE,
     NumberParseException,
     ValidationResult,
     _build_national_number_for_parsing,
@@ -74,6 +83,7 @@ from phonenumbers.phonenumberutil import (
     _maybe_strip_i18n_prefix_and_normalize,
     _maybe_strip_national_prefix_carrier_code,
     _test_number_length,
+    region_code_for_country_code,
 )
 from phonenumbers.re_util import fullmatch as _fullmatch
 
@@ -91,6 +101,12 @@ _FIRST = re.compile("[+\uff0b\\d]")  # where parsing starts reading a number
 # Anything but digits, spaces and separators: an extension (`x`, `ext`, `#`) or letters.
 _NOT_PLAIN = re.compile(r"[^\d\s\-.()/\[\]\u2010-\u2015\u2212\uff0d-\uff0f]")
 _NOT_PLAIN_OR_PLUS = re.compile(r"[^\d\s\-.()/\[\]\u2010-\u2015\u2212\uff0d-\uff0f+\uff0b]")
+# The length checks after which `parse` keeps the national prefix it could strip.
+_KEEPS_PREFIX = (
+    ValidationResult.TOO_SHORT,
+    ValidationResult.IS_POSSIBLE_LOCAL_ONLY,
+    ValidationResult.INVALID_LENGTH,
+)
 _DESCS = (
     "general_desc fixed_line mobile toll_free premium_rate shared_cost personal_number "
     "voip pager uan voicemail"
@@ -339,11 +355,7 @@ def _national_number(region: _Region, digits: str) -> str:
     elif region.national_prefix is None or region.national_prefix.match(digits) is None:
         return digits
     _, national, _ = _maybe_strip_national_prefix_carrier_code(digits, region.meta)
-    if _test_number_length(national, region.meta) in (
-        ValidationResult.TOO_SHORT,
-        ValidationResult.IS_POSSIBLE_LOCAL_ONLY,
-        ValidationResult.INVALID_LENGTH,
-    ):
+    if _test_number_length(national, region.meta) in _KEEPS_PREFIX:
         return digits
     return str(national)
 
@@ -384,6 +396,125 @@ def _plus_shared(text: str, part: _Part) -> bool:
         if source != CountryCodeSource.FROM_NUMBER_WITH_PLUS_SIGN:
             return False
     return len(full) <= _MIN_LENGTH_FOR_NSN or _extract_country_code(str(full))[0] != 0
+
+
+# A number written with one `+` and ASCII digits and separators (brackets around it
+# allowed): parsing reads the digits after the `+`, and nothing else (no letters, no
+# extension, no second number).
+_PLAIN_PLUS = re.compile(r"[(\[]*\+[0-9 \-.()/\[\]]*[0-9][)\]]*")
+
+
+def _plus_verdict(text: str, part: _Part, region: str) -> bool:
+    """`_verified(text, region)` for any region, when `text` is a `_PLAIN_PLUS` number:
+    what `parse` and `_verify` at `VALID` do with it, without the text handling. Parsing
+    takes the country code after the `+` (too few digits or no known country code: an
+    error), reads the rest in that country's metadata, stripping its national prefix when
+    what is left keeps a possible length, and `_verify` then asks `is_valid_number` only
+    (the national prefix rule applies to numbers written nationally)."""
+    if _PLAIN_PLUS.fullmatch(text) is None:
+        return _verified(text, region)
+    digits = part.digits
+    if len(digits) <= _MIN_LENGTH_FOR_NSN:
+        return False
+    cc, national = _extract_country_code(digits)
+    if cc == 0 or len(national) < _MIN_LENGTH_FOR_NSN:
+        return False
+    meta = PhoneMetadata.metadata_for_region_or_calling_code(cc, region_code_for_country_code(cc))
+    if meta is not None:
+        _, stripped, _ = _maybe_strip_national_prefix_carrier_code(national, meta)
+        if _test_number_length(stripped, meta) not in _KEEPS_PREFIX:
+            national = stripped
+    if not _MIN_LENGTH_FOR_NSN <= len(national) <= _MAX_LENGTH_FOR_NSN:
+        return False
+    return _valid_national(cc, national)
+
+
+def _valid_national(cc: int, national: str) -> bool:
+    """`is_valid_number` for country code `cc` and national significant number `national`:
+    the region `region_code_for_number` picks, then its number types."""
+    regions = COUNTRY_CODE_TO_REGION_CODE.get(cc, ())
+    if len(regions) == 1:
+        meta = PhoneMetadata.metadata_for_region_or_calling_code(cc, regions[0])
+        return meta is not None and _has_type(national, meta)
+    for code in regions:
+        meta = PhoneMetadata.metadata_for_region(code, None)
+        if meta is None:
+            continue
+        if meta.leading_digits is not None:
+            if re.match(meta.leading_digits, national):
+                return _has_type(national, meta)
+        elif _has_type(national, meta):
+            return True
+    return False
+
+
+def _has_type(national: str, meta: Any) -> bool:
+    """`_number_type_helper(national, meta) != UNKNOWN`: the general pattern and one
+    number type's pattern match, each at one of its possible lengths (any length when it
+    lists none)."""
+    general, by_length = _type_table(meta.id, meta.country_code)
+    n = len(national)
+    if general is None or (n not in general[0] and general[0]):
+        return False
+    pattern = by_length.get(n)
+    return (
+        pattern is not None
+        and general[1].fullmatch(national) is not None
+        and pattern.fullmatch(national) is not None
+    )
+
+
+@functools.cache
+def _type_table(
+    region: str, cc: int
+) -> tuple[tuple[frozenset[int], re.Pattern[str]] | None, dict[int, re.Pattern[str]]]:
+    """For `_has_type`: the general description (its lengths and pattern) and, by length,
+    the patterns of the number types that allow it, in one alternation."""
+    meta = PhoneMetadata.metadata_for_region_or_calling_code(cc, region)
+    desc = meta.general_desc if meta is not None else None
+    if desc is None or not desc.national_number_pattern:
+        return None, {}
+    general = (frozenset(desc.possible_length or ()), re.compile(desc.national_number_pattern))
+    patterns: dict[int, list[str]] = {}
+    for name in _DESCS[1:]:
+        desc = getattr(meta, name, None)
+        if desc is None or not desc.national_number_pattern:
+            continue
+        lengths = desc.possible_length or range(_MAX_LENGTH_FOR_NSN + 1)
+        for n in lengths:
+            patterns.setdefault(n, []).append(desc.national_number_pattern)
+    return general, {n: re.compile("|".join(f"(?:{p})" for p in ps)) for n, ps in patterns.items()}
+
+
+_PLAIN_NATIONAL = re.compile(r"[(\[]*[0-9][0-9 \-.()/\[\]]*[0-9][)\]]*")
+
+
+def _national_verdict(region: _Region, text: str, part: _Part) -> bool:
+    """`_verified(text, region.code)`, without parsing the text when it is written
+    nationally with ASCII digits and separators only (`_PLAIN_NATIONAL`) and starts with
+    neither the international prefix nor the country code (whose readings parsing tries
+    first): parsing then reads the digits in the region's national format (the national
+    number `_national_number` keeps), and `_verify` asks `is_valid_number` and that the
+    national prefix be there when the number's format requires it."""
+    digits = part.digits
+    if (
+        part.plus
+        or region.meta is None
+        or _PLAIN_NATIONAL.fullmatch(text) is None
+        or digits.startswith(region.cc)
+        or (
+            digits.startswith(region.idd_digits)
+            if region.idd_digits is not None
+            else region.idd is not None and region.idd.match(digits) is not None
+        )
+    ):
+        return _verified(text, region.code)
+    national = _national_number(region, digits)
+    return (
+        _MIN_LENGTH_FOR_NSN <= len(national) <= _MAX_LENGTH_FOR_NSN
+        and _valid_national(int(region.cc), national)
+        and not _lacks_national_prefix(region, digits, national)
+    )
 
 
 def _verified(text: str, region: str) -> bool:
@@ -620,22 +751,22 @@ class _Walk:
                 if shared:  # the same verdict in every region
                     verdict = verified.get(("+", text))
                     if verdict is None:
-                        verdict = verified[("+", text)] = _verified(text, regions[0].code)
+                        verdict = verified[("+", text)] = _plus_verdict(text, part, regions[0].code)
                     matched = eligible if verdict else []
                 else:
-                    matched = [ri for ri in eligible if self._verdict(regions[ri], text)]
+                    matched = [ri for ri in eligible if self._verdict(regions[ri], text, part)]
             else:
-                matched = [ri for ri in eligible if self._verdict(regions[ri], text)]
+                matched = [ri for ri in eligible if self._verdict(regions[ri], text, part)]
             if matched:
                 found.extend((ri, span) for ri in matched)
                 pending = [ri for ri in pending if ri not in matched]
         return found
 
-    def _verdict(self, region: _Region, text: str) -> bool:
+    def _verdict(self, region: _Region, text: str, part: _Part) -> bool:
         key = (region.code, text)
         verdict = self.verified.get(key)
         if verdict is None:
-            verdict = self.verified[key] = _verified(text, region.code)
+            verdict = self.verified[key] = _national_verdict(region, text, part)
         return verdict
 
     def _whole(self, c: _Cand) -> _Part | None:

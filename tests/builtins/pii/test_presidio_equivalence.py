@@ -102,3 +102,24 @@ PIECES = st.sampled_from(
 @given(st.lists(PIECES, min_size=1, max_size=14).map("".join))
 def test_generated_text(text: str) -> None:
     assert ours(detect.pattern_path(), text) == reference(presidio.analyzer(None), text)
+
+
+CARD_LIKE = st.text(st.sampled_from("0123456789 -٣٧"), min_size=1, max_size=24)
+
+
+@settings(max_examples=500, deadline=None)
+@given(CARD_LIKE)
+def test_card_validator_is_presidios(text: str) -> None:
+    """The card recognizer's Luhn check, run without Presidio's lists of digits, gives
+    Presidio's answer (or its error, for characters `int` refuses)."""
+    unit = next(u for u in detect.pattern_path().units if u.name == "CreditCardRecognizer")
+    assert unit.validate is not None
+    try:
+        expected: object = unit.recognizer.validate_result(text)
+    except ValueError as exc:
+        expected = type(exc)
+    try:
+        got: object = unit.validate(text)
+    except ValueError as exc:
+        got = type(exc)
+    assert got == expected
