@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import functools
 import re
+import unicodedata
 from dataclasses import dataclass
 
 from railguard.builtins.pii.normalize import normalize
@@ -49,6 +50,34 @@ def leet(word: str) -> str:
 def folded(text: str) -> str:
     """`text` as the normalizer writes it (for patterns in scripts it folds, such as Greek)."""
     return normalize(text, digits=False, confusables=True).text
+
+
+def script(source: str) -> str:
+    """An RE2 source written in any script, as the normalizer leaves the text it matches:
+    each letter outside ASCII becomes what the normalizer folds it to, in both cases (it
+    folds some Cyrillic and Greek letters in one case only), and a Greek accent becomes
+    optional (capitals are often written without). Put no such letter inside `[...]`."""
+    out = []
+    for ch in source:
+        if ch.isascii():
+            out.append(ch)
+            continue
+        variants = [ch]
+        if unicodedata.name(ch, "").startswith("GREEK") and unicodedata.normalize("NFD", ch) != ch:
+            variants.append(unicodedata.normalize("NFD", ch)[0])
+        forms = {folded(c) for v in variants for c in (v, v.lower(), v.upper()) if len(c) == 1}
+        distinct = {f.casefold(): f for f in sorted(f for f in forms if f)} or {ch: ch}
+        if len(distinct) == 1:
+            out.append(re.escape(next(iter(distinct.values()))))
+        else:
+            out.append("(?:" + "|".join(re.escape(f) for f in distinct.values()) + ")")
+    return "".join(out)
+
+
+def words(*items: str) -> str:
+    """An RE2 alternation of words or phrases in any script (see `script`); a space in one
+    matches any run of spaces."""
+    return "(?:" + "|".join(r"\s+".join(script(w) for w in item.split()) for item in items) + ")"
 
 
 def _expand(source: str) -> str:
@@ -97,6 +126,150 @@ _MODEL_WORK = (
     r"(?:code|codebase|implementation|solution(?:\s+architecture)?|algorithm|program|script)"
 )
 
+# -- other languages ------------------------------------------------------------------
+# Override verbs and objects in the languages written in Latin letters (Spanish, Portuguese,
+# Italian, French, German, Dutch, Scandinavian, Polish, Czech, Indonesian, Tagalog).
+_ML_VERB = (
+    r"\b(?:ignor(?:a|e|ar|en|ez|er|iere|ieren|era|uj|ujte)|zignoruj|olvid(?:a|e|ar|en)|"
+    r"esque[cç]a|esquece|desconsider(?:e|a|ar)|descart(?:a|e|ar)|omit(?:a|e|ir)|"
+    r"dimentica(?:re)?|dimentichi|trascura|tralascia|oubli(?:e|ez|er)|n[ée]glig(?:e|ez|er)|"
+    r"missachte|missachten|verwirf|negeer|negeren|abaikan|lupakan|hiraukan|acuhkan|"
+    r"balewalain|zapomnij|pomi[nń]|haz\s+caso\s+omiso|fai\s+abstraction|faites\s+abstraction|"
+    r"ne\s+tiens\s+pas\s+compte|ne\s+tenez\s+pas\s+compte|non\s+seguire|no\s+sigas|jangan\s+ikuti)\b"
+)
+_ML_OBJECT = (
+    r"(?:instrucciones|instrucci[oó]n|indicaciones|[oó]rdenes|directrices|reglas|"
+    r"instru[cç][õo]es|instru[cç][ãa]o|orienta[cç][õo]es|diretrizes|regras|"
+    r"istruzioni|indicazioni|direttive|regole|instructions|consignes|directives|r[èe]gles|"
+    r"anweisungen|anweisung|instruktionen|befehle|vorgaben|richtlinien|regeln|"
+    r"instructies|aanwijzingen|opdrachten|instruktioner|instruksjoner|anvisningar|"
+    r"instruksi|perintah|petunjuk|arahan|tagubilin|instruksyon|"
+    r"instrukcje|instrukcji|polecenia|polece[nń]|pokyny|instrukce)"
+)
+_ML_SAY = (
+    r"(?:di|declara|afirma|escribe|imprime|dis|dites|d[ée]clare|d[ée]clarez|affirme|affirmez|"
+    r"[ée]cris|[ée]crivez|sag|sage|sagen\s+sie|erkl[äa]re|schreib|schreibe|behaupte|dichiara|"
+    r"scrivi|stampa|diga|declare|afirme|escreva|imprima|zeg|schrijf|katakan|tulis|nyatakan)"
+)
+_IGNORE_ML = "|".join(
+    (
+        rf"{_ML_VERB}(?:[\s\W]+\w+){{0,5}}?[\s\W]+{_ML_OBJECT}",
+        # ignore the page and say ...
+        r"\b(?:ignora|ignore|ignorez|ignoriere|ignorieren\s+sie|olvida|oubliez|negeer|abaikan)\s+"
+        r"(?:la|el|los|las|esta|este|le|les|cette|ce|die|den|das|diese|il|lo|questa|questo|a|o|"
+        r"de|het|deze)\s+(?:\S+\s+){0,2}?(?:y|et|und|e|en|dan)\s+" + _ML_SAY + r"\b",
+        # German and Dutch: forget all your ..., the previous instructions ... to ignore
+        r"\b(?:vergiss|vergesst|vergessen\s+sie|vergeet)\s+(?:bitte\s+)?(?:alle|all|s[äa]mtliche)?"
+        r"\s*(?:deine|die|ihre|eure|diese|je|jouw|de)?\s*(?:\w+\s+)?"
+        r"(?:anweisungen|instruktionen|befehle|vorgaben|instructies|aanwijzingen|opdrachten)",
+        r"\b(?:vorherigen|bisherigen|obigen|fr[üu]heren|vorigen|vorangegangenen|urspr[üu]nglichen|"
+        r"vorige|eerdere|voorgaande)\s+(?:anweisungen|instruktionen|befehle|vorgaben|instructies|"
+        r"aanwijzingen|opdrachten)\s+(?:zu\s+|te\s+)?(?:ignorieren|vergessen|missachten|negeren|vergeten)",
+        # Turkish, Vietnamese
+        r"\b(?:talimat|y[öo]nerge|komut)\w*\s+(?:\S+\s+){0,2}?(?:yok\s+say|g[öo]rmezden\s+gel|unut)",
+        r"\bb[ỏo]\s+qua\s+(?:t[ấa]t\s+c[ảa]\s+|m[ọo]i\s+)?(?:c[áa]c\s+|nh[ữu]ng\s+)?"
+        r"(?:h[ưu][ớo]ng\s+d[ẫa]n|ch[ỉi]\s+d[ẫa]n|ch[ỉi]\s+th[ịi])\s+(?:tr[ưu][ớo]c|ban\s+[đd][ầa]u|"
+        r"ph[íi]a\s+tr[êe]n|c[ũu])",
+        # Russian, Ukrainian, Greek (folded as the normalizer folds them)
+        words(
+            "игнорируй",
+            "игнорируйте",
+            "проигнорируй",
+            "проигнорируйте",
+            "забудь",
+            "забудьте",
+            "отбрось",
+            "отбросьте",
+            "не обращай внимания на",
+            "не обращайте внимания на",
+            "ігноруй",
+            "ігноруйте",
+            "проігноруй",
+        )
+        + r"\s+(?:\S+\s+){0,3}?"
+        + words("инструкци", "указани", "правил", "команд", "директив", "установк", "інструкці")
+        + "|"
+        + words("предыдущие инструкции", "попередні інструкції", "игнорируй"),
+        words("αγνόησε", "αγνοήστε", "ξέχνα", "ξεχάστε", "ξέχασε")
+        + r"\s+(?:\S+\s+){0,3}?"
+        + words("οδηγίες", "εντολές")
+        + "|"
+        + words("προηγούμενες οδηγίες"),
+        # Arabic, Persian, Hebrew, Hindi, Thai
+        words("تجاهل", "تجاهلي", "تجاهلوا", "انس", "أهمل")
+        + r"\s+(?:\S+\s+){0,3}?"
+        + words("التعليمات", "تعليمات", "الأوامر", "الإرشادات"),
+        words("دستورالعمل", "دستورات") + r"\S*\s+(?:\S+\s+){0,3}?(?:را\s+)?" + words("نادیده بگیر"),
+        words("התעלם", "התעלמי", "שכח", "שכחי")
+        + r"\s+(?:\S+\s+){0,3}?"
+        + words("ההוראות", "הוראות", "ההנחיות", "הנחיות"),
+        words(
+            "पिछले निर्देश",
+            "पिछले सभी निर्देश",
+            "निर्देशों की अनदेखी",
+            "निर्देशों को अनदेखा",
+            "निर्देशों को नज़रअंदाज़",
+            "निर्देशों को नजरअंदाज",
+            "निर्देशों को भूल",
+        ),
+        words("เพิกเฉย", "ละเว้น", "ไม่ต้องสนใจ") + r"\S{0,4}?" + words("คำสั่ง", "คำแนะนำ"),
+        # Chinese, Japanese, Korean
+        words(
+            "忽略",
+            "无视",
+            "無視",
+            "忽视",
+            "忽視",
+            "忘记",
+            "忘記",
+            "忘掉",
+            "不要理会",
+            "不要理會",
+            "不理会",
+            "不理會",
+            "跳过",
+            "跳過",
+            "抛开",
+            "拋開",
+        )
+        + r"[^\n\x{3002}!?]{0,10}?"
+        + words("指令", "指示", "提示词", "提示詞", "系统提示", "系統提示", "设定", "設定"),
+        words("以前", "前", "これまで", "上記", "上", "先", "最初", "今まで", "全て", "すべて")
+        + "の"
+        + words("指示", "命令", "指令", "プロンプト", "設定")
+        + r"(?:を|は)?(?:すべて|全て)?(?:無視|忘れ)|"
+        + words("指示", "命令", "指令", "プロンプト")
+        + "を(?:すべて|全て)?無視",
+        words("이전", "앞의", "위의", "기존", "모든", "지금까지", "지금까지의")
+        + r"\s*"
+        + words("지시", "지침", "명령", "지시사항", "규칙", "프롬프트", "설정")
+        + r"\S{0,3}\s*(?:모두\s*|전부\s*|다\s*)?(?:무시|잊어)|"
+        + words("지시", "지침", "명령", "지시사항", "프롬프트")
+        + r"(?:을|를|은|는)?\s*(?:모두\s*|전부\s*)?무시",
+    )
+)
+# A negation just before an override verb: "n'oubliez pas", "non dimenticare", "不要忽视".
+_ML_NEGATION = (
+    r"(?:\b(?:n['\x{2019}]|pas|non|no|not|nie|nicht|jangan|never|nunca|jamais|mai|n[ãa]o|không)|"
+    + words("đừng", "не", "不要", "别", "別", "請勿", "请勿", "勿", "不能", "不可")
+    + r")\s*"
+)
+
+
+def _rotated(word: str) -> list[str]:
+    """`word` in every Caesar shift (ROT1 to ROT25) and written backwards."""
+    a = ord("a")
+    shifts = ["".join(chr((ord(c) - a + k) % 26 + a) for c in word) for k in range(1, 26)]
+    return [*shifts, word[::-1]]
+
+
+_CIPHER_WORDS = (
+    r"\b(?:"
+    + "|".join(w for word in ("instructions", "password", "previous") for w in _rotated(word))
+    + r")\b"
+)
+
+
 PHRASES: tuple[Phrase, ...] = (
     # -- instruction override ------------------------------------------------------------
     Phrase(
@@ -123,6 +296,22 @@ PHRASES: tuple[Phrase, ...] = (
         r"(?:<system>\s+)?(?:<prompt>|<instructions>|initial\s+<prompt>)\b",
     ),
     Phrase(
+        "prompt_extraction",
+        0.8,
+        "asks the reader to reveal or repeat its system prompt or hidden instructions",
+        r"\b(?:repeat|print|output|show|display|reveal|recite|write\s+out|dump|disclose|leak|"
+        r"tell\s+me|share|paste|what\s+(?:are|were|is|was))\s+(?:(?:me|us)\s+)?(?:(?:your|the|its)\s+"
+        r"(?:(?:full|entire|exact|complete)\s+)?(?:<system>|hidden|secret|underlying|meta|pre)[\s-]?"
+        r"<prompt>s?|your\s+(?:(?:full|entire|exact|complete|very)\s+)?(?:initial|original|first|full|"
+        r"entire|complete)\s+<prompt>|(?:your|the|its)\s+(?:<system>|hidden|secret)\s+"
+        r"(?:<instructions>|directives)|(?:your|the|its)\s+pre-?prompt)\b"
+        r"|\b(?:repeat|recite|reproduce|echo|print|output)\s+(?:back\s+)?(?:all\s+|everything\s+|"
+        r"the\s+(?:text|words|sentences?|lines?|prompt)\s+)?(?:(?:written|shown|you\s+(?:see|saw|were\s+"
+        r"given))\s+)?(?:above|before\s+this)\b"
+        r"|\b(?:starting|beginning|starts|begins)\s+with\s+(?:the\s+(?:words?|phrase)\s+)?"
+        r"[\"'“]?you\s+are\b",
+    ),
+    Phrase(
         "stop_task",
         0.8,
         "tells the reader to stop what it is doing",
@@ -133,19 +322,9 @@ PHRASES: tuple[Phrase, ...] = (
     Phrase(
         "ignore_multilingual",
         0.9,
-        "tells the reader to ignore its previous instructions, in another language",
-        r"\b(?:ignor[ae]|olvid[ae]|ignoriere|ignorieren|vergiss|vergessen|dimentica|esque[cç]a)\b(?:[\s\W]+\w+){0,4}?"
-        r"[\s\W]+(?:instrucciones|instru[cç][õo]es|anweisungen|istruzioni|indicaciones)\b"
-        r"|\b(?:ignorez|oubliez)\s+(?:toutes\s+)?(?:les|vos)\s+(?:\w+\s+)?(?:instructions|consignes)\b|"
-        + folded("αγνοήστε")
-        + "|"
-        + folded("προηγούμενες οδηγίες")
-        + "|"
-        + folded("предыдущие инструкции")
-        + "|"
-        + folded("игнорируй")
-        + r"|पिछले निर्देश|निर्देशों की अनदेखी|以前の指示を無視|忽略(?:之前|以前|先前)的指示"
-        + r"|تجاهل التعليمات|تجاهل جميع التعليمات",
+        "tells the reader to ignore its instructions or its text, in another language",
+        _IGNORE_ML,
+        unless_before=_ML_NEGATION,
     ),
     # -- role switch -------------------------------------------------------------------------
     Phrase(
@@ -176,6 +355,74 @@ PHRASES: tuple[Phrase, ...] = (
         r"\s*(?:mode|prompt|message)?\s*>|\[\s*/?\s*(?:<system>|inst|sys)\s*\]|<<\s*sys\s*>>"
         r"|(?m:^\s*#{1,4}\s*(?:<system>|<instructions?>|assistant)\s*:?\s*$)"
         r"|(?m:^\s*(?:<system>|assistant)\s*:\s)",
+    ),
+    Phrase(
+        "role_switch_multilingual",
+        0.8,
+        "gives the reader a new identity, mode or instructions, in another language",
+        r"\b(?:a\s+partir\s+de\s+ahora|desde\s+ahora|de\s+ahora\s+en\s+adelante)\s*,?\s+"
+        r"(?:eres|ser[áa]s|act[úu]a|responde|te\s+comportar[áa]s)\b"
+        r"|(?:\b[àa]\s+partir\s+de\s+maintenant|\bd[ée]sormais|\bdor[ée]navant)\s*,?\s+"
+        r"(?:tu\s+es|tu\s+seras|vous\s+[êe]tes|vous\s+serez|agis|agissez|r[ée]ponds|r[ée]pondez)\b"
+        r"|\b(?:ab\s+jetzt|von\s+nun\s+an|ab\s+sofort)\s*,?\s+(?:bist\s+du|antwortest\s+du|"
+        r"handelst\s+du|verh[äa]ltst\s+du|sind\s+sie\s+(?:ein|eine)\s+)"
+        r"|\b(?:da\s+ora\s+in\s+poi|d['\x{2019}]ora\s+in\s+poi|da\s+adesso)\s*,?\s+"
+        r"(?:sei|sarai|agisci|rispondi|ti\s+comporterai)\b"
+        r"|\b(?:a\s+partir\s+de\s+agora|de\s+agora\s+em\s+diante)\s*,?\s+"
+        r"(?:voc[êe]\s+[ée]|voc[êe]\s+ser[áa]|tu\s+[ée]s|aja|responda|atue)"
+        r"|\b(?:vanaf\s+nu|van\s+nu\s+af)\s*,?\s+(?:ben\s+je|ben\s+jij|gedraag\s+je)\b"
+        r"|\b(?:mulai\s+sekarang|mulai\s+saat\s+ini|dari\s+sekarang)\s*,?\s+(?:kamu|anda|engkau)\s+"
+        r"(?:adalah|akan\s+menjadi|harus\s+bertindak|bertindak)\b"
+        r"|\bod\s+teraz\s+(?:jeste[śs]|b[ęe]dziesz)"
+        r"|\b(?:mode\s+(?:d[ée]veloppeur|administrateur|dieu|sans\s+restrictions?|sans\s+filtre)"
+        r"|modo\s+(?:desarrollador|dios|administrador|sin\s+restricciones|desenvolvedor|deus|"
+        r"sem\s+restri[cç][õo]es|sviluppatore)|modalit[àa]\s+(?:sviluppatore|dio|amministratore|"
+        r"senza\s+restrizioni)|entwickler-?modus|gott-?modus|admin-?modus|ontwikkelaars?modus|"
+        r"mode\s+pengembang|geli[şs]tirici\s+modu|tryb\s+dewelopera)\b"
+        r"|\b(?:nuevas|nouvelles|neue|nuove|novas|nieuwe|nowe|yeni)\s+(?:instrucciones|instructions|"
+        r"anweisungen|istruzioni|instru[cç][õo]es|instructies|instrukcje|talimatlar)\s*:"
+        r"|(?:从现在开始|從現在開始|从现在起|從現在起|从今以后|從今以後)\s*,?\s*你(?:是|就是|将是|將是|扮演)"
+        r"|开发者模式|開發者模式|开发人员模式|開発者モード|개발자\s*모드|新的?指令\s*:|新しい指示\s*:"
+        r"|새로운\s*지시\s*:|"
+        + words("\u0441 этого момента", "отныне")  # \u0441: the Cyrillic es
+        + r"\s*,?\s*"
+        + words("ты", "вы")
+        + r"\s|"
+        + words("режим разработчика")
+        + "|"
+        + words("новые инструкции")
+        + r"\s*:",
+    ),
+    Phrase(
+        "no_rules",
+        0.7,
+        "tells the reader it has no rules or restrictions, or sets a world without them",
+        r"\byou\s+(?:now\s+have|no\s+longer\s+have|have|had|will\s+have)\s+no\s+(?:\w+\s+)?"
+        r"(?:rules|filters|guidelines|censorship|ethics|morals|ethical\s+\w+|moral\s+\w+)\b"
+        r"|\b(?:pretend|imagine|act\s+as\s+(?:if|though)|suppose|assume)\s+(?:that\s+)?you\s+"
+        r"(?:have|had|are|were)\s+(?:no|not\s+bound|free\s+(?:of|from)|unrestricted|unfiltered|"
+        r"uncensored|without)\b"
+        r"|\byou(?:'re|\s+are)?\s+(?:not|no\s+longer|never)\s+(?:bound|restricted|limited|constrained)\s+"
+        r"by\s+(?:any\s+|the\s+|your\s+)?(?:\w+\s+)?(?:rules|restrictions|guidelines|policies|filters|"
+        r"ethics|programming|principles)\b"
+        r"|\b(?:world|universe|society|reality|scenario|game)\s+(?:where|in\s+which)\s+"
+        r"(?:there\s+(?:are|is)\s+)?(?:no|zero)\s+(?:rules|restrictions|ethics|morals|censorship|"
+        r"guidelines)\b"
+        r"|\b(?:you|they|it|dan)\s+(?:do(?:es)?\s+not|don't|doesn't|no\s+longer)\s+(?:have|need)\s+to\s+"
+        r"(?:abide\s+by|obey|adhere\s+to)\s+(?:any\s+|the\s+|your\s+)?(?:\w+\s+)?(?:rules|guidelines|"
+        r"policies|restrictions|ethics|principles)\b"
+        r"|\b(?:without|free\s+(?:of|from))\s+(?:any\s+|all\s+|your\s+)?(?:ethical|moral|content)\s+"
+        r"(?:\w+\s+)?(?:restrictions|guidelines|constraints|filters|limitations|boundaries|rules)\b"
+        r"|\b(?:uncensored|unfiltered|unrestricted)\s+(?:ai|assistant|model|chatbot)\b",
+    ),
+    Phrase(
+        "rule_acknowledged",
+        0.6,
+        "acknowledges what the reader was programmed or told not to do, to have it done anyway",
+        r"\b(?:I\s+know|I\s+understand|I\s+realize|I'm\s+aware|I\s+am\s+aware|even\s+though|although|"
+        r"despite\s+the\s+fact\s+that)\s+(?:that\s+)?you(?:'re|\s+are|\s+were|'ve\s+been|\s+have\s+"
+        r"been)?\s+(?:(?:programmed|designed|configured)\s+(?:not\s+)?to|(?:trained|instructed|told)\s+"
+        r"not\s+to\s+(?:reveal|disclose|share|tell|discuss|give\s+out|answer))\b",
     ),
     Phrase(
         "authority_claim",
@@ -224,10 +471,71 @@ PHRASES: tuple[Phrase, ...] = (
         0.6,
         "asks for a password, secret, key or the system prompt",
         r"\b(?:what(?:'s|\s+is|\s+are|\s+would)|tell\s+me|share|give\s+me|reveal|confirm|provide|"
-        r"print|write|disclose|leak|spell|encode|hint|contains?)\b(?:[\s\W]+\w+){0,6}?[\s\W]+(?:the\s+|your\s+)?"
+        r"print|write|disclose|leak|spell|encode|hint|contains?|recite|reverse)\b"
+        r"(?:[\s\W]+\w+){0,6}?[\s\W]+(?:the\s+|your\s+)?"
         r"(?:<password>|passphrase|pass\s+code|secret\s+(?:key|string|code|word)|api\s+key|"
-        r"access\s+code|confidential\s+string|system\s+<prompt>)\b"
-        r"|\b(?:contraseña|mot\s+de\s+passe|passwort|senha)|パスワード|密码",
+        r"access\s+code|confidential\s+string|(?:<system>|hidden|secret)\s+<prompt>|"
+        r"(?:hidden|secret)\s+<instructions>)\b"
+        + "|"
+        + script(
+            r"\b(?:qual\s+è|qual\s+e|quale\s+è|dimmi|dammi|rivela|wat\s+is|geef|vertel|apa|"
+            r"berikan|beritahu|sebutkan|ano\s+ang|cuál\s+es|quel\s+est|was\s+ist|qual\s+é)\s+"
+            r"(?:\S+\s+){0,3}?(?:la\s+|il\s+|het\s+|de\s+|el\s+|le\s+|das\s+|a\s+)?"
+            r"(?:password|passcode)"
+        ),
+        unless_before=r"\b(?:never|not|n't|nobody|no\s+one|won't)\b[^.!?]*",
+    ),
+    Phrase(
+        "secret_word",
+        0.3,
+        "names a password, secret key or the system prompt in another language",
+        script(
+            r"\b(?:contraseña|clave\s+de\s+acceso|mot\s+de\s+passe|passwort|kennwort|senha|"
+            r"palavra-passe|parola\s+d['\x{2019}]ordine|wachtwoord|lösenord|passord|adgangskode|"
+            r"salasana|jelszó|hasło|hasła|heslo|kata\s+sandi|kata\s+laluan|şifre|mật\s+khẩu|"
+            r"clave\s+secreta|clé\s+secrète|chiave\s+segreta|chave\s+secreta|"
+            r"geheimen?\s+schlüssel|geheime\s+sleutel|kunci\s+rahasia)"
+        )
+        + "|"
+        + words(
+            "пароль",
+            "пароля",
+            "секретный ключ",
+            "κωδικός πρόσβασης",
+            "κωδικό πρόσβασης",
+            "パスワード",
+            "秘密鍵",
+            "密码",
+            "密碼",
+            "口令",
+            "密钥",
+            "密鑰",
+            "비밀번호",
+            "비밀키",
+            "비밀 키",
+            "पासवर्ड",
+            "كلمة المرور",
+            "كلمة السر",
+            "رمز عبور",
+            "סיסמה",
+            "סיסמא",
+            "รหัสผ่าน",
+            "системный промпт",
+            "системные инструкции",
+            "系统提示",
+            "系統提示",
+            "系统指令",
+            "系統指令",
+            "システムプロンプト",
+            "システム指示",
+            "시스템 프롬프트",
+            "시스템프롬프트",
+        )
+        + "|"
+        + script(
+            r"prompt\s+(?:système|systeme|du\s+système|de\s+sistema|del\s+sistema|di\s+sistema|"
+            r"do\s+sistema)|\bsystem-?prompt|\bsystemanweisung"
+        ),
         unless_before=r"\b(?:never|not|n't|nobody|no\s+one|won't)\b[^.!?]*",
     ),
     Phrase(
@@ -238,7 +546,46 @@ PHRASES: tuple[Phrase, ...] = (
         r"(?:birth\s*date|date\s+of\s+birth|birth\s+(?:year|day|month)|home\s+address|"
         r"e-?mail\s+address|phone\s+number|bank\s+balance|social\s+security|city\s+of\s+residence)\b"
         r"|\bwhere\s+(?:does|do)\s+(?:the\s+user|\w+(?:\s+\w+)?)\s+(?:currently\s+)?live\b"
-        r"|\bthe\s+user'?s\s+(?:birth|email|e-mail|favorite|address|phone|password|name)",
+        r"|\bthe\s+user'?s\s+(?:birth|email|e-mail|favorite|address|phone|password|name)"
+        # where does the user live, in other languages
+        r"|"
+        + script(
+            r"(?:(?:usu[áa]rio|usuario|utilisateur|benutzer|nutzer|utente|gebruiker|pengguna|"
+            r"kullanici|użytkownik)"
+        )
+        + "|"
+        + words("пользовател", "用户", "用戶", "ユーザー", "사용자")
+        + r")\S*\s*(?:\S+\s+){0,3}?(?:"
+        + script(
+            r"mora\b|vive\b|reside\b|habite\b|wohnt\b|lebt\b|woont\b|tinggal\b|ya[şs]iyor|mieszka\b"
+        )
+        + "|"
+        + words("живет", "живёт", "проживает", "住在", "住んで", "살고", "거주")
+        + r")|(?:\bdónde|\bdonde|\boù|\bwo|\bdove|\bwaar|\bonde|"
+        + words("где")
+        + r")\s+(?:\S+\s+){0,2}?(?:vive|reside|habite|vit|wohnt|lebt|woont|mora|"
+        + words("живет", "живёт", "проживает")
+        + r")\s+(?:\S+\s+)?(?:l['\x{2019}])?(?:usuario|utilisateur|benutzer|nutzer|utente|gebruiker|"
+        + script("usu[áa]rio|")
+        + words("пользовател")
+        + ")"
+        + script(
+            # the user's birth date, e-mail, address, ...
+            r"|\b(?:nacimiento|correo|e-?mail|electr[óo]nico|direcci[oó]n|tel[ée]fono|ciudad)\s+"
+            r"del\s+usuario|\b(?:naissance|e-?mail|courriel|adresse|t[ée]l[ée]phone|ville)\s+"
+            r"de\s+l['\x{2019}]utilisateur|\b(?:geburts\w*|e-?mail\S*|adresse|telefon\w*|"
+            r"wohnort)\s+(?:des|der)\s+(?:benutzers|nutzers|benutzerin|nutzerin)|\b(?:nascita|e-?mail|"
+            r"indirizzo|telefono|città)\s+dell['\x{2019}]utente|\b(?:nascimento|e-?mail|eletr[ôo]nico|"
+            r"endereço|telefone|cidade)\s+do\s+usuário|\b(?:geboorte\w*|e-?mail\w*|"
+            r"adres|telefoon\w*|woonplaats)\s+van\s+de\s+gebruiker|\b(?:lahir|alamat|"
+            r"email|telepon)\s+pengguna|"
+        )
+        + words("рождения", "почты", "адрес", "телефон")
+        + r"\S*\s+(?:\S+\s+)?"
+        + words("пользовател")
+        + r"|用[户戶]的?(?:生日|出生|电子邮件|電子郵件|邮箱|郵箱|地址|电话|電話|住址)"
+        + r"|ユーザーの(?:誕生日|生年月日|メールアドレス|住所|電話番号)"
+        + r"|사용자의\s*(?:생일|생년월일|이메일|주소|전화번호)",
     ),
     # -- task hijack and framing ------------------------------------------------------------
     Phrase(
@@ -249,7 +596,8 @@ PHRASES: tuple[Phrase, ...] = (
         r"(?:\w+\s+){0,3}?(?:poem|story|essay|haiku|song|joke|limerick|speech|"
         r"introduction|phishing\s+e-?mail|letter\s+to)\b"
         r"|\btranslate\s+(?:the\s+following|this)\s+(?:sentence|text|phrase|word)\b"
-        r"|\bactually\s*,?\s+(?:can|could|would)\s+you\b|\brepeat\b[^\n]{0,60}?\b\d+\s+times\b",
+        r"|\bactually\s*,?\s+(?:can|could|would)\s+you\b|\brepeat\b[^\n]{0,60}?\b(?:\d+\s+times|"
+        r"forever|indefinitely|endlessly|infinitely|over\s+and\s+over)\b",
     ),
     Phrase(
         "dismiss_and_ask",
@@ -287,10 +635,51 @@ PHRASES: tuple[Phrase, ...] = (
         r"hex(?:adecimal)?)\b|\bcaesar\s+cipher\b|\bin\s+reverse\s+order\b",
     ),
     Phrase(
+        "decode_and_act",
+        0.5,
+        "asks the reader to decode hidden text and act on it",
+        r"\b(?:decode|decipher|decrypt|unscramble)\b[^.!?\n]{0,80}?\band\s+(?:then\s+)?(?:follow|obey|"
+        r"execute|run|do|carry\s+out|perform|act\s+on|answer|respond|reply|comply|tell\s+me\s+what\s+it\s+"
+        r"(?:says|means))\b"
+        r"|\b(?:follow|execute|obey|carry\s+out)\s+(?:the\s+)?(?:decoded|hidden|encoded|encrypted)\s+"
+        r"(?:<instructions>|<instruction>|message|text|commands?)\b",
+    ),
+    Phrase(
+        "cipher_words",
+        0.7,
+        "holds a key word (instructions, password, previous) in a Caesar or ROT13 cipher, or backwards",
+        _CIPHER_WORDS,
+        expand=False,
+    ),
+    Phrase(
+        "leak_format",
+        0.4,
+        "asks for an answer spelled out, reversed or hidden in another form, as leaks are",
+        r"\b(?:letter|character|char|digit)\s+by\s+(?:letter|character|char|digit)\b"
+        r"|\bone\s+(?:letter|character|digit)\s+at\s+a\s+time\b"
+        r"|\b(?:spell(?:ed|ing)?|spelt|written|(?:write|say|type|print)\s+it)\s+(?:out\s+)?backwards?\b"
+        r"|\b(?:spaces?|commas?|dashes|hyphens|dots|asterisks|underscores)\s+(?:in\s+)?between\s+(?:each|every|"
+        r"the)\s+(?:letter|character|digit)s?\b"
+        r"|\bseparat(?:e|ed|ing)\s+(?:each|every)\s+(?:letter|character|digit)\b"
+        r"|\bfirst\s+letters?\s+of\s+(?:each|every)\s+(?:line|word|sentence|paragraph|verse)\b|\bacrostic\b"
+        r"|\bwithout\s+(?:directly\s+|explicitly\s+|actually\s+)?(?:saying|stating|revealing|writing|"
+        r"mentioning|naming|using)\s+(?:it|the\s+(?:word|password|secret|answer)\s+(?:itself|directly|"
+        r"explicitly)|it\s+(?:directly|explicitly))\b",
+    ),
+    Phrase(
         "few_shot",
         0.4,
         "holds a made-up question-and-answer dialogue",
-        r"(?:^|[\s\W])Q:\s[^\n]*?\sA:\s[^\n]*?\sQ:\s",
+        r"(?:^|[\s\W])Q:\s[^\n]*?\sA:\s[^\n]*?\sQ:\s"
+        r"|\b(?:User|Human):\s[^\n]*?\s(?:Assistant|AI|Bot):\s[^\n]*?\s(?:User|Human):\s",
+    ),
+    Phrase(
+        "many_shot",
+        0.4,
+        "holds a made-up dialogue of three turns or more in one line (with `few_shot`: flagged)",
+        r"(?:^|[\s\W])Q:\s[^\n]*?\sA:\s[^\n]*?\sQ:\s[^\n]*?\sA:\s[^\n]*?\sQ:\s[^\n]*?\sA:\s"
+        r"|\b(?:User|Human):\s[^\n]*?\s(?:Assistant|AI|Bot):\s[^\n]*?\s(?:User|Human):\s[^\n]*?\s"
+        r"(?:Assistant|AI|Bot):\s[^\n]*?\s(?:User|Human):\s[^\n]*?\s(?:Assistant|AI|Bot):\s",
     ),
     Phrase(
         "bribe",

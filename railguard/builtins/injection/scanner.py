@@ -31,6 +31,7 @@ from railguard.builtins.registry import EvalError
 
 MAX_CHARS = 1_048_576  # characters one check may scan, over every string of the value
 MAX_HITS = 200  # hits one check reports at most
+_GATE_MEMORY = 64 << 20  # bytes RE2 may spend on the gate's automata (allocated as needed)
 
 # What hidden text and links start with: the gate lets a text on to their detectors.
 _MARKERS = (
@@ -86,7 +87,14 @@ class Extra:
 
     @functools.cached_property
     def _gate_re2(self) -> Any:
-        return self.gate._re2._regexp
+        """The gate compiled with room for its automata: the union of every pattern is
+        large, and with RE2's default budget (8 MB) the search for where a match lies falls
+        back to a slow simulation (milliseconds on 5 KB) on every text that does match."""
+        options = re2.Options()
+        options.log_errors = False
+        options.max_mem = _GATE_MEMORY
+        gate = self.gate
+        return re2.compile(f"(?{gate.flags}){gate.pattern}", options)._regexp
 
     def passes(self, encoded: bytes) -> bool:
         """The gate on text already encoded to UTF-8 (`surrogatepass`)."""
@@ -132,7 +140,7 @@ def scan_text(
         norm = normalize(text, digits=False, confusables=True)
         if "hidden" in kinds and norm.dropped(len(text)):  # every invisible character is dropped
             out.extend(hidden._invisible(text))
-        if not norm.is_identity and not extra.gate.search(norm.text):
+        if not norm.is_identity and not extra.passes(norm.text.encode("utf-8", "surrogatepass")):
             return out
     if _SPELLED.search(norm.text):
         norm = normalize(text, digits=False, letters=True, confusables=True)
