@@ -126,6 +126,92 @@ _MODEL_WORK = (
     r"(?:code|codebase|implementation|solution(?:\s+architecture)?|algorithm|program|script)"
 )
 
+# Words for a password, a secret key or the system prompt in other languages (Latin
+# letters; other scripts), and the requests for one: "what is", "tell me", "give me" and
+# the like, then at most two articles or possessives, then the word.
+_SECRET_LATIN = script(
+    r"(?:contraseña|clave\s+de\s+acceso|mot\s+de\s+passe|passwort|kennwort|senha|"
+    r"palavra-passe|parola\s+d['\x{2019}]ordine|wachtwoord|lösenord|passord|adgangskode|"
+    r"salasana|jelszó|hasło|hasła|heslo|kata\s+sandi|kata\s+laluan|şifre|mật\s+khẩu|"
+    r"clave\s+secreta|clé\s+secrète|chiave\s+segreta|chave\s+secreta|"
+    r"geheimen?\s+schlüssel|geheime\s+sleutel|kunci\s+rahasia)"
+)
+_SECRET_OTHER = words(
+    "пароль",
+    "пароля",
+    "секретный ключ",
+    "κωδικός πρόσβασης",
+    "κωδικό πρόσβασης",
+    "パスワード",
+    "秘密鍵",
+    "密码",
+    "密碼",
+    "口令",
+    "密钥",
+    "密鑰",
+    "비밀번호",
+    "비밀키",
+    "비밀 키",
+    "पासवर्ड",
+    "كلمة المرور",
+    "كلمة السر",
+    "رمز عبور",
+    "סיסמה",
+    "סיסמא",
+    "รหัสผ่าน",
+    "системный промпт",
+    "системные инструкции",
+    "系统提示",
+    "系統提示",
+    "系统指令",
+    "系統指令",
+    "システムプロンプト",
+    "システム指示",
+    "시스템 프롬프트",
+    "시스템프롬프트",
+)
+_SYSTEM_PROMPT_LATIN = script(
+    r"prompt\s+(?:système|systeme|du\s+système|de\s+sistema|del\s+sistema|di\s+sistema|"
+    r"do\s+sistema)|\bsystem-?prompt|\bsystemanweisung"
+)
+_ASK_LATIN = script(
+    r"\b(?:cuál\s+es|cual\s+es|dime|dame|dígame|digame|revélame|revela|compárteme|"
+    r"quel\s+est|quelle\s+est|donne-moi|donnez-moi|dis-moi|dites-moi|révèle-moi|révélez-moi|"
+    r"envoie-moi|envoyez-moi|was\s+ist|wie\s+lautet|gib\s+mir|geben\s+sie\s+mir|sag\s+mir|"
+    r"sagen\s+sie\s+mir|verrate\s+mir|verraten\s+sie\s+mir|nenne\s+mir|nennen\s+sie\s+mir|"
+    r"qual\s+é|qual\s+e|qual\s+a|me\s+dê|me\s+de|me\s+diga|diga-me|dê-me|revele|me\s+passe|"
+    r"qual\s+è|quale\s+è|dimmi|dammi|rivelami|rivela|mi\s+dici|mi\s+dai|wat\s+is|"
+    r"geef\s+me|geef\s+mij|vertel\s+me|vertel\s+mij|apa|berikan|beritahu|sebutkan|"
+    r"kasih\s+tahu|cho\s+tôi\s+biết|cho\s+tôi)\s+"
+)
+_ARTICLES = script(
+    r"(?:(?:la|el|tu|su|mi|me|nos|le|votre|ton|ta|son|sa|moi|nous|das|dein|deine|ihr|ihre|"
+    r"euer|eure|mir|uns|den|die|a|o|sua|seu|tua|teu|il|tuo|suo|ci|het|je|jouw|uw|de|mij|ons|"
+    r"của\s+bạn)\s+|l['\x{2019}]\s*){0,2}"
+)
+_ASK_OTHER = (
+    words("какой", "скажи", "скажите", "назови", "назовите")
+    + r"\s+(?:"
+    + script("\u0443")  # U+0443 then a pronoun: "that you have"
+    + r"\s+\S+\s+)?(?:"
+    + words("мне", "свой", "ваш", "твой")
+    + r"\s+)?"
+    + words("пароль", "секретный ключ")
+    + "|"
+    + script(
+        r"(?:パスワード|システムプロンプト)(?:は|を)(?:何|なに|教え)|"
+        r"(?:密码|密碼|系统提示|系統提示)(?:是什么|是什麼)|"
+        r"(?:告诉我|告訴我|给我|給我)(?:你的)?(?:密码|密碼|系统提示|系統提示)|"
+        r"(?:비밀번호|시스템\s*프롬프트)(?:가|는|를|좀)?\s*(?:뭐|무엇|알려)|"
+        r"\bşifre(?:n|niz|si|yi|ni|nizi)?\s+(?:nedir|ne|söyle|ver)\b|"
+        r"\bmật\s+khẩu\s+(?:của\s+bạn\s+)?là\s+gì|"
+        # the verb last: "wenn Sie mir Ihr Passwort geben", "mij je wachtwoord geven"
+        r"\b(?:mir|mij)\s+(?:(?:ihr|ihre|dein|deine|das|je|jouw|uw|het)\s+)?"
+        r"(?:passwort|kennwort|wachtwoord)\s+(?:geben|gibst|sagen|sagst|verraten|verrätst|"
+        r"schicken|schickst|nennen|nennst|mitteilen|geven|geeft|vertellen|vertelt|sturen)\b"
+    )
+)
+
 # -- other languages ------------------------------------------------------------------
 # Override verbs and objects in the languages written in Latin letters (Spanish, Portuguese,
 # Italian, French, German, Dutch, Scandinavian, Polish, Czech, Indonesian, Tagalog).
@@ -476,66 +562,16 @@ PHRASES: tuple[Phrase, ...] = (
         r"(?:<password>|passphrase|pass\s+code|secret\s+(?:key|string|code|word)|api\s+key|"
         r"access\s+code|confidential\s+string|(?:<system>|hidden|secret)\s+<prompt>|"
         r"(?:hidden|secret)\s+<instructions>)\b"
-        + "|"
-        + script(
-            r"\b(?:qual\s+è|qual\s+e|quale\s+è|dimmi|dammi|rivela|wat\s+is|geef|vertel|apa|"
-            r"berikan|beritahu|sebutkan|ano\s+ang|cuál\s+es|quel\s+est|was\s+ist|qual\s+é)\s+"
-            r"(?:\S+\s+){0,3}?(?:la\s+|il\s+|het\s+|de\s+|el\s+|le\s+|das\s+|a\s+)?"
-            r"(?:password|passcode)"
-        ),
+        # in other languages
+        + f"|{_ASK_LATIN}{_ARTICLES}(?:{_SECRET_LATIN}|password|passcode|{_SYSTEM_PROMPT_LATIN})"
+        + f"|{_ASK_OTHER}",
         unless_before=r"\b(?:never|not|n't|nobody|no\s+one|won't)\b[^.!?]*",
     ),
     Phrase(
         "secret_word",
         0.3,
         "names a password, secret key or the system prompt in another language",
-        script(
-            r"\b(?:contraseña|clave\s+de\s+acceso|mot\s+de\s+passe|passwort|kennwort|senha|"
-            r"palavra-passe|parola\s+d['\x{2019}]ordine|wachtwoord|lösenord|passord|adgangskode|"
-            r"salasana|jelszó|hasło|hasła|heslo|kata\s+sandi|kata\s+laluan|şifre|mật\s+khẩu|"
-            r"clave\s+secreta|clé\s+secrète|chiave\s+segreta|chave\s+secreta|"
-            r"geheimen?\s+schlüssel|geheime\s+sleutel|kunci\s+rahasia)"
-        )
-        + "|"
-        + words(
-            "пароль",
-            "пароля",
-            "секретный ключ",
-            "κωδικός πρόσβασης",
-            "κωδικό πρόσβασης",
-            "パスワード",
-            "秘密鍵",
-            "密码",
-            "密碼",
-            "口令",
-            "密钥",
-            "密鑰",
-            "비밀번호",
-            "비밀키",
-            "비밀 키",
-            "पासवर्ड",
-            "كلمة المرور",
-            "كلمة السر",
-            "رمز عبور",
-            "סיסמה",
-            "סיסמא",
-            "รหัสผ่าน",
-            "системный промпт",
-            "системные инструкции",
-            "系统提示",
-            "系統提示",
-            "系统指令",
-            "系統指令",
-            "システムプロンプト",
-            "システム指示",
-            "시스템 프롬프트",
-            "시스템프롬프트",
-        )
-        + "|"
-        + script(
-            r"prompt\s+(?:système|systeme|du\s+système|de\s+sistema|del\s+sistema|di\s+sistema|"
-            r"do\s+sistema)|\bsystem-?prompt|\bsystemanweisung"
-        ),
+        rf"\b{_SECRET_LATIN}|{_SECRET_OTHER}|{_SYSTEM_PROMPT_LATIN}",
         unless_before=r"\b(?:never|not|n't|nobody|no\s+one|won't)\b[^.!?]*",
     ),
     Phrase(
