@@ -675,8 +675,7 @@ PHRASES: tuple[Phrase, ...] = (
         0.5,
         "asks the reader to decode hidden text and act on it",
         r"\b(?:decode|decipher|decrypt|unscramble)\b[^.!?\n]{0,80}?\band\s+(?:then\s+)?(?:follow|obey|"
-        r"execute|run|do|carry\s+out|perform|act\s+on|answer|respond|reply|comply|tell\s+me\s+what\s+it\s+"
-        r"(?:says|means))\b"
+        r"execute|run|do|carry\s+out|perform|act\s+on|answer|respond|reply|comply)\b"
         r"|\b(?:follow|execute|obey|carry\s+out)\s+(?:the\s+)?(?:decoded|hidden|encoded|encrypted)\s+"
         r"(?:<instructions>|<instruction>|message|text|commands?)\b",
     ),

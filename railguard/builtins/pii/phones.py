@@ -453,14 +453,14 @@ def _has_type(national: str, meta: Any) -> bool:
     number type's pattern match, each at one of its possible lengths (any length when it
     lists none)."""
     general, by_length = _type_table(meta.id, meta.country_code)
-    n = len(national)
-    if general is None or (n not in general[0] and general[0]):
+    pattern = by_length.get(len(national))
+    if general is None or pattern is None:
         return False
-    pattern = by_length.get(n)
+    lengths, general_pattern = general
+    if lengths and len(national) not in lengths:
+        return False
     return (
-        pattern is not None
-        and general[1].fullmatch(national) is not None
-        and pattern.fullmatch(national) is not None
+        general_pattern.fullmatch(national) is not None and pattern.fullmatch(national) is not None
     )
 
 
