@@ -559,7 +559,8 @@ class PatternPath:
 def _validator(recognizer: Any, base: Any) -> Callable[[str], bool | None] | None:
     """The recognizer's `validate_result`, None when it keeps the base class's (which
     validates nothing); for Presidio's card recognizer with its default replacements, an
-    equivalent Luhn check without its lists of digits."""
+    equivalent Luhn check without its lists of digits, and for its e-mail recognizer an
+    equivalent domain check (`_email_validator`)."""
     own = getattr(type(recognizer), "validate_result", None)
     if own is None or own is base.validate_result:
         return None
@@ -576,7 +577,41 @@ def _validator(recognizer: Any, base: Any) -> Callable[[str], bool | None] | Non
             return validate(match)  # other digits (`int` reads them), or other characters
 
         return card
+    if type(recognizer).__name__ == "EmailRecognizer":
+        return _email_validator() or validate
     return validate
+
+
+def _email_validator() -> Callable[[str], bool] | None:
+    """Presidio's e-mail validation, `tldextract.extract(match).fqdn != ""`, without the
+    result objects on the way: the host as `tldextract` reads it from the match, and
+    whether its public suffix (private domains excluded, as `extract` asks) has a domain
+    before it. None when `tldextract` lacks the parts this reads (another version)."""
+    try:
+        import tldextract.tldextract as tld
+        from tldextract.remote import lenient_netloc, looks_like_ipv6
+
+        tld.TLD_EXTRACTOR._get_tld_extractor().suffix_index  # noqa: B018
+    except (ImportError, AttributeError):
+        return None
+
+    def email(match: str) -> bool:
+        host = lenient_netloc(match).replace("\u3002", ".").replace("\uff0e", ".")
+        host = host.replace("\uff61", ".")
+        if len(host) >= 4 and host[0] == "[" and host[-1] == "]" and looks_like_ipv6(host[1:-1]):
+            return False
+        labels = host.split(".")
+        found = tld.TLD_EXTRACTOR._get_tld_extractor().suffix_index(
+            labels, include_psl_private_domains=False
+        )
+        if not found:
+            return False  # no suffix (an IPv4 address among them)
+        (at, node), _ = found
+        suffix = ".".join(labels[at:])
+        domain = labels[at - 1] if at > 0 else ""
+        return bool(suffix) and (bool(domain) or bool(node.is_private))
+
+    return email
 
 
 def luhn(digits: str) -> bool:

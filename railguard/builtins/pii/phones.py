@@ -51,7 +51,7 @@ import re
 import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 import phonenumbers
 from phonenumbers.phonemetadata import PhoneMetadata
@@ -95,7 +95,7 @@ _SHORT = 512  # a text this short is searched for candidates whole, not by stret
 _LEAD = 10  # most characters before the first digit of a candidate (two `(` or `+`, four marks)
 _PLUS_CHARS = "+\uff0b"
 _DIGIT = re.compile(r"\d")
-_NOT_ASCII_DIGIT = re.compile("[^0-9]+")
+_NOT_ASCII_DIGIT_BYTES = bytes(c for c in range(128) if not 0x30 <= c <= 0x39)
 _BRACKET = re.compile("[(\\[\uff08\uff3b)\\]\uff09\uff3d]")  # what `_MATCHING_BRACKETS` reads
 _FIRST = re.compile("[+\uff0b\\d]")  # where parsing starts reading a number
 # Anything but digits, spaces and separators: an extension (`x`, `ext`, `#`) or letters.
@@ -137,8 +137,7 @@ class _Region:
     formats: tuple[tuple[re.Pattern[str] | None, re.Pattern[str], bool], ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
-class _Part:
+class _Part(NamedTuple):
     """A candidate, or a part of one, with what the refusals read from it."""
 
     text: str
@@ -303,7 +302,7 @@ def _types(group: list[Any]) -> dict[int, re.Pattern[str]]:
 
 def _part(text: str) -> _Part:
     if text.isascii():
-        digits = _NOT_ASCII_DIGIT.sub("", text)
+        digits = text.encode("ascii").translate(None, _NOT_ASCII_DIGIT_BYTES).decode("ascii")
     else:
         found = _DIGIT.findall(text)
         digits = "".join(c if c.isascii() else str(unicodedata.digit(c)) for c in found)
@@ -436,6 +435,10 @@ def _valid_national(cc: int, national: str) -> bool:
     if len(regions) == 1:
         meta = PhoneMetadata.metadata_for_region_or_calling_code(cc, regions[0])
         return meta is not None and _has_type(national, meta)
+    # No region's number types match: whichever region claims the number, it is invalid.
+    any_type = _any_type(cc).get(len(national))
+    if any_type is None or any_type.fullmatch(national) is None:
+        return False
     for code in regions:
         meta = PhoneMetadata.metadata_for_region(code, None)
         if meta is None:
@@ -484,6 +487,18 @@ def _type_table(
         for n in lengths:
             patterns.setdefault(n, []).append(desc.national_number_pattern)
     return general, {n: re.compile("|".join(f"(?:{p})" for p in ps)) for n, ps in patterns.items()}
+
+
+@functools.cache
+def _any_type(cc: int) -> dict[int, re.Pattern[str]]:
+    """By length, the number type patterns of every region of country code `cc` that allow
+    it, in one alternation (see `_type_table`): a number none of them matches has no type
+    in any of those regions."""
+    patterns: dict[int, list[str]] = {}
+    for code in COUNTRY_CODE_TO_REGION_CODE.get(cc, ()):
+        for n, pattern in _type_table(code, cc)[1].items():
+            patterns.setdefault(n, []).append(pattern.pattern)
+    return {n: re.compile("|".join(f"(?:{p})" for p in ps)) for n, ps in patterns.items()}
 
 
 _PLAIN_NATIONAL = re.compile(r"[(\[]*[0-9][0-9 \-.()/\[\]]*[0-9][)\]]*")

@@ -123,3 +123,20 @@ def test_card_validator_is_presidios(text: str) -> None:
     except ValueError as exc:
         got = type(exc)
     assert got == expected
+
+
+HOST_PIECES = st.sampled_from(
+    ["a", "jane.roe", "+", "-", ".", "@", "@@", ":", ":80", "/", "?q=1", "#x", "//", "http://",
+     "example", "com", "co.uk", "github.io", "blogspot.com", "ck", "www.ck", "city.kawasaki.jp",
+     "xn--p1ai", "local", "1.2.3.4", "[::1]", "\u3002", "\uff0e", "\uff61", "\u00e9"]
+)  # fmt: skip
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(HOST_PIECES, min_size=1, max_size=8).map("".join))
+def test_email_validator_is_presidios(text: str) -> None:
+    """The e-mail recognizer's domain check, run without `tldextract`'s result objects,
+    gives Presidio's answer (`tldextract.extract(text).fqdn != ""`)."""
+    unit = next(u for u in detect.pattern_path().units if u.name == "EmailRecognizer")
+    assert unit.validate is not None
+    assert unit.validate(text) == unit.recognizer.validate_result(text)
