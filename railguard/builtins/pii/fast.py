@@ -587,6 +587,7 @@ def _email_validator() -> Callable[[str], bool] | None:
     result objects on the way: the host as `tldextract` reads it from the match, and
     whether its public suffix (private domains excluded, as `extract` asks) has a domain
     before it. None when `tldextract` lacks the parts this reads (another version)."""
+    presidio.keep_offline()  # the extractor reads the bundled suffix list, never the network
     try:
         import tldextract.tldextract as tld
         from tldextract.remote import lenient_netloc, looks_like_ipv6
