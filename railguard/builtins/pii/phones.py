@@ -296,8 +296,13 @@ def _types(group: list[Any]) -> dict[int, re.Pattern[str]]:
             chosen = frozenset(n for n in lengths if n > 0) or general
             for n in chosen:
                 out.setdefault(n, []).append(desc.national_number_pattern)
-    # No pattern holds a back reference, so that the groups may be renumbered.
-    return {n: re.compile("|".join(f"(?:{p})" for p in ps)) for n, ps in out.items()}
+    return _alternations(out)
+
+
+def _alternations(by_length: dict[int, list[str]]) -> dict[int, re.Pattern[str]]:
+    """Each length's patterns joined in one alternation, compiled. No pattern of
+    phonenumbers' metadata holds a back reference, so that the groups may be renumbered."""
+    return {n: re.compile("|".join(f"(?:{p})" for p in ps)) for n, ps in by_length.items()}
 
 
 def _part(text: str) -> _Part:
@@ -318,13 +323,8 @@ def _part(text: str) -> _Part:
 def _refused_national(region: _Region, digits: str) -> bool:
     """The refusals of a number written nationally with digits and separators only (see
     the module docstring)."""
-    if region.meta is None:
-        return False
-    if region.idd_digits is not None:
-        if digits.startswith(region.idd_digits):
-            return False  # parsing may read an international prefix
-    elif region.idd is not None and region.idd.match(digits):
-        return False
+    if region.meta is None or _starts_with_idd(region, digits):
+        return False  # parsing may read an international prefix
     if digits.startswith(region.cc):
         # Parsing may read the country code, and strip the national prefix after it: one
         # of the suffixes it could leave must be a number of some type.
@@ -343,6 +343,13 @@ def _refused_national(region: _Region, digits: str) -> bool:
     if pattern is None or not pattern.fullmatch(national):
         return True
     return _lacks_national_prefix(region, digits, national)
+
+
+def _starts_with_idd(region: _Region, digits: str) -> bool:
+    """`digits` start with what may be `region`'s international prefix."""
+    if region.idd_digits is not None:
+        return digits.startswith(region.idd_digits)
+    return region.idd is not None and region.idd.match(digits) is not None
 
 
 def _national_number(region: _Region, digits: str) -> str:
@@ -486,7 +493,7 @@ def _type_table(
         lengths = desc.possible_length or range(_MAX_LENGTH_FOR_NSN + 1)
         for n in lengths:
             patterns.setdefault(n, []).append(desc.national_number_pattern)
-    return general, {n: re.compile("|".join(f"(?:{p})" for p in ps)) for n, ps in patterns.items()}
+    return general, _alternations(patterns)
 
 
 @functools.cache
@@ -498,7 +505,7 @@ def _any_type(cc: int) -> dict[int, re.Pattern[str]]:
     for code in COUNTRY_CODE_TO_REGION_CODE.get(cc, ()):
         for n, pattern in _type_table(code, cc)[1].items():
             patterns.setdefault(n, []).append(pattern.pattern)
-    return {n: re.compile("|".join(f"(?:{p})" for p in ps)) for n, ps in patterns.items()}
+    return _alternations(patterns)
 
 
 _PLAIN_NATIONAL = re.compile(r"[(\[]*[0-9][0-9 \-.()/\[\]]*[0-9][)\]]*")
@@ -517,11 +524,7 @@ def _national_verdict(region: _Region, text: str, part: _Part) -> bool:
         or region.meta is None
         or _PLAIN_NATIONAL.fullmatch(text) is None
         or digits.startswith(region.cc)
-        or (
-            digits.startswith(region.idd_digits)
-            if region.idd_digits is not None
-            else region.idd is not None and region.idd.match(digits) is not None
-        )
+        or _starts_with_idd(region, digits)
     ):
         return _verified(text, region.code)
     national = _national_number(region, digits)
