@@ -162,6 +162,10 @@ def _retry_after(guard: Guard, event: Event, verdict: Verdict, view: SessionView
     verdict when every denial will lift: the earliest time at which a call leaving a window
     makes the rule stop matching."""
     frees = view.frees()
+    # Another evaluator may have stamped a counted call a moment after this one's `now`; the
+    # answer leaves after every stamp it read, so the wait runs from the latest of them and
+    # never exceeds the window.
+    since = max([view.now, *(c.at for c in view.state.calls)])
     waits: list[float] = []
     every = True
     out = []
@@ -177,7 +181,7 @@ def _retry_after(guard: Guard, event: Event, verdict: Verdict, view: SessionView
             every = False
             out.append(v)
             continue
-        wait = math.ceil((when - view.now) * 1000) / 1000
+        wait = max(math.ceil((when - since) * 1000) / 1000, 0.001)
         waits.append(wait)
         out.append(v._replace(details={**(v.details or {}), "retry_after": wait}))
     verdict.violations = tuple(out)

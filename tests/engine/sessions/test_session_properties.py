@@ -90,3 +90,22 @@ def test_a_call_retried_at_retry_after_is_not_denied_by_the_same_window(
             assert verdict.retry_after is not None and verdict.retry_after > 0
             now[0] += verdict.retry_after
             assert guard.evaluate(event).allowed  # records it: the trace goes on from there
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.floats(min_value=0.0, max_value=WINDOW), st.floats(min_value=0.0, max_value=5.0))
+def test_retry_after_never_exceeds_the_window_when_another_evaluator_stamped_later(
+    first: float, ahead: float
+) -> None:
+    """Two sidecars on one store: the calls were stamped by one whose clock read `ahead`
+    seconds later than the evaluator that is denied. The wait is still within the window."""
+    now = [1_700_000_000.0]
+    guard = GUARD.with_sessions(MemoryStore(clock=lambda: now[0]))
+    event = {"kind": "call", "tool": "a", "args": {}, "session": "p"}
+    for i, gap in enumerate((0.0, first, 0.0)):
+        now[0] += gap
+        assert guard.evaluate({**event, "args": {"x": i}}).allowed
+    now[0] -= ahead
+    verdict = guard.evaluate({**event, "args": {"x": 9}})
+    assert verdict.denied
+    assert verdict.retry_after is not None and 0 < verdict.retry_after <= WINDOW
