@@ -80,6 +80,12 @@ class Regex:
         encoded = text.encode("utf-8", "surrogatepass")
         return bool(self._re2._regexp.Match(_ANCHOR_BOTH, encoded, 0, len(encoded))[0][1] >= 0)
 
+    def span_in(self, data: bytes, pos: int = 0) -> tuple[int, int] | None:
+        """The first match in UTF-8 `data` at or after byte `pos`, in byte offsets (a search
+        from a position that does not encode the text again)."""
+        start, end = self._re2._regexp.Match(_UNANCHORED, data, pos, len(data))[0]
+        return None if end < 0 else (start, end)
+
     def finditer(self, text: str) -> list[tuple[int, int]]:
         """Spans of the non-overlapping matches, in order (character offsets)."""
         return [m.span() for m in self._re2.finditer(text)]

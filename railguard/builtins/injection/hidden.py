@@ -1,5 +1,6 @@
 """Invisible and deceptive text: Unicode tag characters, zero-width and bidirectional
-controls, text in HTML comments or styled out of sight, and long base64 blobs in prose.
+controls, text in HTML comments or styled out of sight, long base64 blobs, Morse code and
+binary octets in prose (English in a Caesar shift or backwards is in `cipher.py`).
 
 Every detector reads the original text (normalization would remove what they look for)
 and reports spans in it. Patterns are RE2.
@@ -50,19 +51,6 @@ def _patterns() -> dict[str, Regex]:
         "morse": Regex(r"(?:[.\-]{1,7}(?: / | {1,3}|/)){7,}[.\-]{1,7}"),
         "binary": Regex(r"(?:[01]{8}[ ,]){5,}[01]{8}"),
     }
-
-
-def find(text: str, phrases: Callable[[str], float] | None = None) -> list[Hit]:
-    """Every hidden-text indicator in `text`. `phrases(decoded)` weighs text decoded from a
-    base64 blob (the highest phrase weight found in it, 0 for none)."""
-    out: list[Hit] = []
-    if not text.isascii():
-        out.extend(_invisible(text))
-    if "<" in text:
-        out.extend(_markup(text))
-    out.extend(_blobs(text, phrases))
-    out.extend(_encoded(text))
-    return out
 
 
 def _invisible(text: str) -> list[Hit]:

@@ -21,7 +21,7 @@ from typing import Any
 
 import re2
 
-from railguard.builtins.injection import exfil, hidden
+from railguard.builtins.injection import cipher, exfil, hidden
 from railguard.builtins.injection.hits import KINDS, Hit
 from railguard.builtins.injection.phrases import PHRASES, Phrase
 from railguard.builtins.pii.detect import leaves
@@ -38,7 +38,8 @@ _MARKERS = (
     r"<!--|<[a-z][^>]*\b(?:style|hidden)\b|\]\(|<img\b|https?://|"
     r"[A-Za-z0-9+/_\-]{" + str(hidden.MIN_BASE64) + r",}|"
     r"\b[a-z](?:[ ._*\-][a-z]){3,}\b|"  # a word spelled out letter by letter
-    r"(?:[.\-]{1,7}(?: / | {1,3}|/)){7}|(?:[01]{8}[ ,]){5}"  # Morse code, binary octets
+    r"(?:[.\-]{1,7}(?: / | {1,3}|/)){7}|(?:[01]{8}[ ,]){5}|"  # Morse code, binary octets
+     + cipher.marker_source()  # a common word in a Caesar shift or backwards
 )
 _SURROGATES = re.compile("[\ud800-\udfff]")  # a character class: linear in any engine
 _SPELLED = Regex(r"\b[a-z](?:[ ._*\-][a-z]){3,}\b", "i")
@@ -153,8 +154,10 @@ def scan_text(
     if "hidden" in kinds:
         if "<" in text:
             out.extend(hidden._markup(text))
-        out.extend(hidden._blobs(text, lambda decoded: phrase_weight(decoded, extra)))
+        weigh = functools.partial(phrase_weight, extra=extra)
+        out.extend(hidden._blobs(text, weigh))
         out.extend(hidden._encoded(text))
+        out.extend(cipher.find(text, weigh))
     if "exfiltration" in kinds:
         out.extend(exfil.find(text, hosts))
     return out
