@@ -1,6 +1,7 @@
 """Invisible and deceptive text: Unicode tag characters, zero-width and bidirectional
 controls, text in HTML comments or styled out of sight, long base64 blobs, Morse code and
-binary octets in prose (English in a Caesar shift or backwards is in `cipher.py`).
+binary octets and hex bytes in prose (English in a Caesar shift or backwards is in
+`cipher.py`).
 
 Every detector reads the original text (normalization would remove what they look for)
 and reports spans in it. Patterns are RE2.
@@ -50,6 +51,7 @@ def _patterns() -> dict[str, Regex]:
         "word": Regex(r"[A-Za-z]{2,}"),
         "morse": Regex(r"(?:[.\-]{1,7}(?: / | {1,3}|/)){7,}[.\-]{1,7}"),
         "binary": Regex(r"(?:[01]{8}[ ,]){5,}[01]{8}"),
+        "hex_bytes": Regex(r"\b(?:[0-9A-Fa-f]{2} ){7,}[0-9A-Fa-f]{2}\b"),
     }
 
 
@@ -145,6 +147,7 @@ def _markup(text: str) -> list[Hit]:
     return out
 
 
+_HEX = Regex(r"[0-9A-Fa-f]+")
 _BEFORE = frozenset(" \t\r\n\"'>(:[`")
 _AFTER = frozenset(" \t\r\n\"'<).,;:]`!?")
 
@@ -159,31 +162,33 @@ def _blobs(text: str, phrases: Callable[[str], float] | None) -> list[Hit]:
         if text[max(0, start - 7) : start].lower() == "base64,":
             continue  # a data: URI
         run = text[start:end]
+        if _HEX.fullmatch(run):
+            decoded = _readable(bytes.fromhex(run)) if len(run) % 2 == 0 else None
+            if decoded is not None:  # else a digest: nothing to say
+                out.append(_decoded("hex", start, end, decoded, phrases))
+            continue
         if not (any(c.isupper() for c in run) and any(c.islower() for c in run)):
-            continue  # hex digests, identifiers in one case
+            continue  # identifiers in one case
         if "/" in run and run.count("/") * 12 > len(run):
             continue  # a file path
         decoded = _decode(run)
         if decoded is None:
             out.append(Hit(KIND, "base64_blob", start, end, 0.4, "a long base64 blob in prose"))
             continue
-        weight = phrases(decoded) if phrases is not None else 0.0
-        if weight >= 0.5:
-            out.append(
-                Hit(
-                    KIND,
-                    "base64_instructions",
-                    start,
-                    end,
-                    0.9,
-                    "base64 that decodes to instructions for the reader",
-                )
-            )
-        else:
-            out.append(
-                Hit(KIND, "base64_text", start, end, 0.6, "base64 that decodes to readable text")
-            )
+        out.append(_decoded("base64", start, end, decoded, phrases))
     return out
+
+
+def _decoded(
+    encoding: str, start: int, end: int, decoded: str, phrases: Callable[[str], float] | None
+) -> Hit:
+    """The hit for an encoded run that decodes to readable text: 0.9 when the text carries
+    instruction wording (`phrases` weighs it at 0.5 or more), else 0.6."""
+    if phrases is not None and phrases(decoded) >= 0.5:
+        reason = f"{encoding} that decodes to instructions for the reader"
+        return Hit(KIND, f"{encoding}_instructions", start, end, 0.9, reason)
+    reason = f"{encoding} that decodes to readable text"
+    return Hit(KIND, f"{encoding}_text", start, end, 0.6, reason)
 
 
 def _decode(run: str) -> str | None:
@@ -196,8 +201,16 @@ def _decode(run: str) -> str | None:
         raw = (
             base64.urlsafe_b64decode(body) if "-" in body or "_" in body else base64.b64decode(body)
         )
-        decoded = raw.decode("utf-8")
     except (binascii.Error, ValueError):
+        return None
+    return _readable(raw)
+
+
+def _readable(raw: bytes) -> str | None:
+    """`raw` as text, when it is UTF-8, mostly printable and holds a space; else None."""
+    try:
+        decoded = raw.decode("utf-8")
+    except ValueError:
         return None
     if not decoded:
         return None
@@ -207,8 +220,9 @@ def _decode(run: str) -> str | None:
     return decoded
 
 
-def _encoded(text: str) -> list[Hit]:
-    """Morse code and binary octets in prose: text written so that filters miss it."""
+def _encoded(text: str, phrases: Callable[[str], float] | None = None) -> list[Hit]:
+    """Morse code, binary octets and spaced hex bytes in prose: text written so that filters
+    miss it. Octets and bytes that decode to readable text weigh as base64 that does."""
     out = []
     if ".-" in text or "-." in text:
         for start, end in _patterns()["morse"].finditer(text):
@@ -217,5 +231,14 @@ def _encoded(text: str) -> list[Hit]:
             out.append(Hit(KIND, "morse_code", start, end, 0.4, "text written in Morse code"))
     if "0" in text and "1" in text:
         for start, end in _patterns()["binary"].finditer(text):
-            out.append(Hit(KIND, "binary_text", start, end, 0.4, "text written as binary octets"))
+            octets = bytes(int(o, 2) for o in text[start:end].replace(",", " ").split())
+            decoded = _readable(octets)
+            if decoded is not None:
+                out.append(_decoded("binary", start, end, decoded, phrases))
+            else:
+                out.append(Hit(KIND, "binary_octets", start, end, 0.4, "binary octets in prose"))
+    for start, end in _patterns()["hex_bytes"].finditer(text):
+        decoded = _readable(bytes.fromhex(text[start:end].replace(" ", "")))
+        if decoded is not None:
+            out.append(_decoded("hex", start, end, decoded, phrases))
     return out

@@ -39,6 +39,7 @@ _MARKERS = (
     r"[A-Za-z0-9+/_\-]{" + str(hidden.MIN_BASE64) + r",}|"
     r"\b[a-z](?:[ ._*\-][a-z]){3,}\b|"  # a word spelled out letter by letter
     r"(?:[.\-]{1,7}(?: / | {1,3}|/)){7}|(?:[01]{8}[ ,]){5}|"  # Morse code, binary octets
+    r"\b(?:[0-9a-f]{2} ){7}|"  # hex bytes
      + cipher.marker_source()  # a common word in a Caesar shift or backwards
 )
 _SURROGATES = re.compile("[\ud800-\udfff]")  # a character class: linear in any engine
@@ -156,7 +157,7 @@ def scan_text(
             out.extend(hidden._markup(text))
         weigh = functools.partial(phrase_weight, extra=extra)
         out.extend(hidden._blobs(text, weigh))
-        out.extend(hidden._encoded(text))
+        out.extend(hidden._encoded(text, weigh))
         out.extend(cipher.find(text, weigh))
     if "exfiltration" in kinds:
         out.extend(exfil.find(text, hosts))

@@ -42,7 +42,7 @@ def test_bipia_goals(split: str) -> None:
     assert _rate(bench.contexts(), bench, split) <= 0.02
 
 
-@pytest.mark.parametrize(("split", "floor"), [("train", 0.73), ("held-out", 0.57)])
+@pytest.mark.parametrize(("split", "floor"), [("train", 0.73), ("held-out", 0.61)])
 def test_purplellama_does_not_regress(split: str, floor: float) -> None:
     bench = _bench()
     assert _rate(bench.purplellama(), bench, split) >= floor
