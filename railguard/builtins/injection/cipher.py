@@ -44,10 +44,6 @@ _SENTENCE_END = re.compile(r"[.!?;](?= |\Z)")
 _NOT_WORD = str.maketrans({c: " " for c in map(chr, range(128)) if not c.isalpha() and c != "'"})
 
 
-def _shift(word: str, k: int) -> str:
-    return word.translate(_table(k))
-
-
 @functools.cache
 def _table(k: int) -> dict[int, int]:
     """Shift every ASCII letter by `k`, case kept."""
@@ -55,14 +51,21 @@ def _table(k: int) -> dict[int, int]:
     return str.maketrans(_LOWER + upper, _LOWER[k:] + _LOWER[:k] + upper[k:] + upper[:k])
 
 
+def rotations(word: str) -> dict[str, int]:
+    """`word` in every Caesar shift (ROT1 to ROT25) and written backwards, each with the
+    shift that reads it back (0: reverse it)."""
+    out = {word.translate(_table(k)): 26 - k for k in range(1, 26)}
+    out.setdefault(word[::-1], 0)
+    return out
+
+
 @functools.cache
 def markers() -> dict[str, int]:
     """Each marker form and how to read it back: a shift 1 to 25, or 0 for reversed."""
     out: dict[str, int] = {}
     for word in _MARKER_WORDS:
-        for k in range(1, 26):
-            out.setdefault(_shift(word, k), 26 - k)
-        out.setdefault(word[::-1], 0)
+        for form, shift in rotations(word).items():
+            out.setdefault(form, shift)
     for word in COMMON | _NAMES:  # a plain word is never a marker
         out.pop(word, None)
     return out

@@ -21,6 +21,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+from railguard.builtins.injection.cipher import rotations
 from railguard.builtins.pii.normalize import normalize
 from railguard.builtins.regex import Regex
 
@@ -342,16 +343,26 @@ _ML_NEGATION = (
 )
 
 
-def _rotated(word: str) -> list[str]:
-    """`word` in every Caesar shift (ROT1 to ROT25) and written backwards."""
-    a = ord("a")
-    shifts = ["".join(chr((ord(c) - a + k) % 26 + a) for c in word) for k in range(1, 26)]
-    return [*shifts, word[::-1]]
+# A negation before a match: "never share your password", "don't give the key".
+_DENIED = r"\b(?:never|not|n't|nobody|no\s+one|won't)\b[^.!?]*"
+
+
+def _dialogue(turns: int) -> str:
+    """`turns` alternating speaker labels in one line (`Q:` and `A:`, or `User:` and
+    `Assistant:`), the first a question: a made-up dialogue."""
+    out = []
+    for start, first, second in (
+        (r"(?:^|[\s\W])", "Q:", "A:"),
+        (r"\b", "(?:User|Human):", "(?:Assistant|AI|Bot):"),
+    ):
+        labels = [second if i % 2 else first for i in range(turns)]
+        out.append(start + r"\s[^\n]*?\s".join(labels) + r"\s")
+    return "|".join(out)
 
 
 _CIPHER_WORDS = (
     r"\b(?:"
-    + "|".join(w for word in ("instructions", "password", "previous") for w in _rotated(word))
+    + "|".join(w for word in ("instructions", "password", "previous") for w in rotations(word))
     + r")\b"
 )
 
@@ -565,14 +576,14 @@ PHRASES: tuple[Phrase, ...] = (
         # in other languages
         + f"|{_ASK_LATIN}{_ARTICLES}(?:{_SECRET_LATIN}|password|passcode|{_SYSTEM_PROMPT_LATIN})"
         + f"|{_ASK_OTHER}",
-        unless_before=r"\b(?:never|not|n't|nobody|no\s+one|won't)\b[^.!?]*",
+        unless_before=_DENIED,
     ),
     Phrase(
         "secret_word",
         0.3,
         "names a password, secret key or the system prompt in another language",
         rf"\b{_SECRET_LATIN}|{_SECRET_OTHER}|{_SYSTEM_PROMPT_LATIN}",
-        unless_before=r"\b(?:never|not|n't|nobody|no\s+one|won't)\b[^.!?]*",
+        unless_before=_DENIED,
     ),
     Phrase(
         "personal_data_request",
@@ -705,16 +716,13 @@ PHRASES: tuple[Phrase, ...] = (
         "few_shot",
         0.4,
         "holds a made-up question-and-answer dialogue",
-        r"(?:^|[\s\W])Q:\s[^\n]*?\sA:\s[^\n]*?\sQ:\s"
-        r"|\b(?:User|Human):\s[^\n]*?\s(?:Assistant|AI|Bot):\s[^\n]*?\s(?:User|Human):\s",
+        _dialogue(3),
     ),
     Phrase(
         "many_shot",
         0.4,
         "holds a made-up dialogue of three turns or more in one line (with `few_shot`: flagged)",
-        r"(?:^|[\s\W])Q:\s[^\n]*?\sA:\s[^\n]*?\sQ:\s[^\n]*?\sA:\s[^\n]*?\sQ:\s[^\n]*?\sA:\s"
-        r"|\b(?:User|Human):\s[^\n]*?\s(?:Assistant|AI|Bot):\s[^\n]*?\s(?:User|Human):\s[^\n]*?\s"
-        r"(?:Assistant|AI|Bot):\s[^\n]*?\s(?:User|Human):\s[^\n]*?\s(?:Assistant|AI|Bot):\s",
+        _dialogue(6),
     ),
     Phrase(
         "bribe",

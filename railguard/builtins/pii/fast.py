@@ -582,6 +582,9 @@ def _validator(recognizer: Any, base: Any) -> Callable[[str], bool | None] | Non
     return validate
 
 
+_IDEOGRAPHIC_DOTS = str.maketrans("\u3002\uff0e\uff61", "...")  # read as dots by tldextract
+
+
 def _email_validator() -> Callable[[str], bool] | None:
     """Presidio's e-mail validation, `tldextract.extract(match).fqdn != ""`, without the
     result objects on the way: the host as `tldextract` reads it from the match, and
@@ -597,8 +600,7 @@ def _email_validator() -> Callable[[str], bool] | None:
         return None
 
     def email(match: str) -> bool:
-        host = lenient_netloc(match).replace("\u3002", ".").replace("\uff0e", ".")
-        host = host.replace("\uff61", ".")
+        host = lenient_netloc(match).translate(_IDEOGRAPHIC_DOTS)
         if len(host) >= 4 and host[0] == "[" and host[-1] == "]" and looks_like_ipv6(host[1:-1]):
             return False
         labels = host.split(".")
