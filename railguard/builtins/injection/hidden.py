@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import binascii
 import functools
+import re
 from collections.abc import Callable
 
 from railguard.builtins.injection.hits import Hit
@@ -27,6 +28,14 @@ _BIDI = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
 _MARKS = "\u200e\u200f\u061c"
 
 
+# Style that hides text whatever its colours (white text is hidden only on a white page).
+_HIDING_STYLE = (
+    r"display\s*:\s*none|visibility\s*:\s*hidden|font-size\s*:\s*0(?:\.0*)?(?:px|pt|em|rem|%)?"
+    r"\s*[;\"'>]|opacity\s*:\s*0(?:\.0*)?\s*[;\"'>]"
+)
+_PAGE_COLOURS = frozenset(("white", "#fff", "#ffffff", "transparent", "none", "inherit"))
+
+
 @functools.cache
 def _patterns() -> dict[str, Regex]:
     return {
@@ -37,12 +46,13 @@ def _patterns() -> dict[str, Regex]:
         "marks": Regex(f"[{_MARKS}]+"),
         "comment": Regex(r"<!--(?s:.*?)(?:-->|\z)"),
         "styled": Regex(
-            r"<[a-z][a-z0-9]*\b[^>]*?\bstyle\s*=\s*[\"']?[^\"'>]*?(?:display\s*:\s*none|"
-            r"visibility\s*:\s*hidden|font-size\s*:\s*0(?:\.0*)?(?:px|pt|em|rem|%)?\s*[;\"'>]|"
-            r"opacity\s*:\s*0(?:\.0*)?\s*[;\"'>]|color\s*:\s*(?:white|#fff(?:fff)?|transparent)\b)"
-            r"[^>]*>[^<]*",
+            r"<[a-z][a-z0-9]*\b[^>]*?\bstyle\s*=\s*[\"']?[^\"'>]*?(?:"
+            + _HIDING_STYLE
+            + r"|color\s*:\s*(?:white|#fff(?:fff)?|transparent)\b)[^>]*>[^<]*",
             "i",
         ),
+        "hiding": Regex(_HIDING_STYLE, "i"),
+        "background": Regex(r"\bbackground(?:-color)?\s*:[^;\"'>]*", "i"),
         "hidden_attr": Regex(
             r"<[a-z][a-z0-9]*\b[^>]*?\shidden(?:\s*=\s*[\"']?hidden[\"']?)?(?:\s[^>]*)?/?>[^<]*",
             "i",
@@ -118,12 +128,29 @@ def _beside_ascii_word(text: str, start: int, end: int) -> bool:
     return (before.isascii() and before.isalnum()) or (after.isascii() and after.isalnum())
 
 
+_PUNCTUATION = ".,;!?()[]\"'`*"
+
+
+def _prose_words(comment: str) -> int:
+    """The words of prose in an HTML comment: tokens that are words once punctuation is
+    stripped (`lint disable max-line-length`, `source_link=lib/a.js` hold few), none when
+    most lines are YAML or a list (`added: v9.9.0`, `- version: v15`), as metadata is."""
+    lines = [line.strip() for line in comment.splitlines() if line.strip()]
+    keyed = sum(1 for line in lines if line.startswith("- ") or _KEY.match(line))
+    if len(lines) > 1 and 2 * keyed > len(lines):
+        return 0
+    return sum(1 for token in comment.split() if token.strip(_PUNCTUATION).isalpha())
+
+
+_KEY = re.compile(r"[\w\-]+:(?:\s|$)")  # one token, then a colon: linear in any engine
+
+
 def _markup(text: str) -> list[Hit]:
     p = _patterns()
     out = []
     if "<!--" in text:
         for start, end in p["comment"].finditer(text):
-            words = len(p["word"].finditer(text[start:end]))
+            words = _prose_words(text[start + 4 : end].removesuffix("-->"))
             if words >= MIN_COMMENT_WORDS:
                 out.append(
                     Hit(KIND, "html_comment", start, end, 0.6, "prose hidden in an HTML comment")
@@ -132,7 +159,10 @@ def _markup(text: str) -> list[Hit]:
                 out.append(Hit(KIND, "html_comment", start, end, 0.2, "text in an HTML comment"))
     for name in ("styled", "hidden_attr"):
         for start, end in p[name].finditer(text):
-            inner = text[start:end].rpartition(">")[2]
+            tag, _, inner = text[start:end].rpartition(">")
+            tag += ">"
+            if name == "styled" and _on_a_visible_background(tag):
+                continue
             if p["word"].search(inner):
                 out.append(
                     Hit(
@@ -145,6 +175,18 @@ def _markup(text: str) -> list[Hit]:
                     )
                 )
     return out
+
+
+def _on_a_visible_background(tag: str) -> bool:
+    """Whether a tag whose style only paints its text white (or transparent) also paints a
+    background it shows against (`color: white; background: #333` is a banner, not a trap)."""
+    p = _patterns()
+    if p["hiding"].search(tag):
+        return False
+    for start, end in p["background"].finditer(tag):
+        if tag[start:end].partition(":")[2].strip().lower() not in _PAGE_COLOURS:
+            return True
+    return False
 
 
 _HEX = Regex(r"[0-9A-Fa-f]+")
@@ -184,10 +226,11 @@ def _decoded(
 ) -> Hit:
     """The hit for an encoded run that decodes to readable text: 0.9 when the text carries
     instruction wording (`phrases` weighs it at 0.5 or more), else 0.6."""
+    written = "Morse code" if encoding == "morse" else encoding
     if phrases is not None and phrases(decoded) >= 0.5:
-        reason = f"{encoding} that decodes to instructions for the reader"
+        reason = f"{written} that decodes to instructions for the reader"
         return Hit(KIND, f"{encoding}_instructions", start, end, 0.9, reason)
-    reason = f"{encoding} that decodes to readable text"
+    reason = f"{written} that decodes to readable text"
     return Hit(KIND, f"{encoding}_text", start, end, 0.6, reason)
 
 
@@ -220,15 +263,55 @@ def _readable(raw: bytes) -> str | None:
     return decoded
 
 
+_MORSE = dict(
+    zip(
+        (
+            ".- -... -.-. -.. . ..-. --. .... .. .--- -.- .-.. -- -. --- .--. --.- .-. ... - ..- "
+            "...- .-- -..- -.-- --.. ----- .---- ..--- ...-- ....- ..... -.... --... ---.. ----. "
+            ".-.-.- --..-- ..--.. -.-.-- .----. -..-. ---... -.-.-."
+        ).split(),
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.,?!'/:;",
+        strict=True,
+    )
+)
+_VOWELS = frozenset("AEIOUY")
+
+
+def _morse(run: str) -> str | None:
+    """The words a Morse run spells, when every code is a letter, digit or punctuation mark
+    and they make two or more different words, each word of two letters or more holding a
+    vowel and two different letters (`.... . .-.. .-.. --- / .-- --- .-. .-.. -..` is
+    `HELLO WORLD`; a pattern of dots and dashes spells `AAAA NNN`, which is no text);
+    else None."""
+    words = []
+    for part in (p for chunk in run.split("/") for p in chunk.split("  ")):  # word breaks
+        codes = part.split()
+        if any(code not in _MORSE for code in codes):
+            return None
+        if codes:
+            words.append("".join(_MORSE[code] for code in codes))
+    if len(words) < 2 or len(set(words)) < 2:
+        return None
+    if any(
+        len(w) > 1 and w.isalpha() and (len(set(w)) == 1 or not set(w) & _VOWELS) for w in words
+    ):
+        return None
+    return " ".join(words)
+
+
 def _encoded(text: str, phrases: Callable[[str], float] | None = None) -> list[Hit]:
     """Morse code, binary octets and spaced hex bytes in prose: text written so that filters
-    miss it. Octets and bytes that decode to readable text weigh as base64 that does."""
+    miss it. Codes, octets and bytes that decode to readable text weigh as base64 that does."""
     out = []
     if ".-" in text or "-." in text:
         for start, end in _patterns()["morse"].finditer(text):
             if start > 0 and not text[start - 1].isspace():  # `in.` ends a word, not a code
                 start = text.index(" ", start) + 1
-            out.append(Hit(KIND, "morse_code", start, end, 0.4, "text written in Morse code"))
+            decoded = _morse(text[start:end])
+            if decoded is not None:
+                out.append(_decoded("morse", start, end, decoded, phrases))
+            else:
+                out.append(Hit(KIND, "morse_code", start, end, 0.4, "text written in Morse code"))
     if "0" in text and "1" in text:
         for start, end in _patterns()["binary"].finditer(text):
             octets = bytes(int(o, 2) for o in text[start:end].replace(",", " ").split())

