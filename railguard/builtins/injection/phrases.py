@@ -439,8 +439,13 @@ PHRASES: tuple[Phrase, ...] = (
         "special_mode",
         0.8,
         "claims to switch the reader into a special mode",
-        r"\b(?:<developer>|<dev>|<god>|<admin>|debug|maintenance|<system>|<override>|unrestricted|"
-        r"unfiltered|sudo|root|<jailbreak>|security|verification|test|diagnostic)\s+mode\b"
+        r"\b(?:<developer>|<dev>|<god>|<admin>|<system>|<override>|unrestricted|unfiltered|"
+        r"<jailbreak>)\s+mode\b"
+        # Technical modes ("run cmake in debug mode") count only when a person is put in one.
+        r"|\b(?:you|i|we)(?:\s+are|'re|'m|\s+am|\s+have|\s+will|\s+now)*\s+(?:now\s+)?(?:in|enter|"
+        r"entering|entered|switching\s+to|switched\s+to|operating\s+in|going\s+into)\s+(?:an?\s+|"
+        r"the\s+)?['\"]?(?:\w+\s+){0,2}?(?:debug|maintenance|sudo|root|security|verification|test|"
+        r"diagnostic)\s+mode\b"
         r"|\b<jailbreak>(?:ing|ed|s)?\b|\b<override>\s+(?:mode|confirmed|activated|enabled)\b"
         r"|\b(?:<developer>|<system>|<admin>|security|data|training)\s+(?:\w+\s+){0,2}?<override>\b",
     ),
@@ -552,7 +557,7 @@ PHRASES: tuple[Phrase, ...] = (
         r"\b(?:the\s+)?(?:following|subsequent|below|above|attached|this)\s+code\s+"
         r"(?:block|snippet|excerpt|section|fragment|segment|sample)\b"
         rf"|\b(?:into|in|within)\s+(?:the\s+\w+\s+of\s+)?your\s+{_MODEL_WORK}\b"
-        rf"|\b(?:<execute>|run|eval)\s+(?:the\s+)?(?:following|this|below)\s+(?:code|command|script)\b",
+        rf"|\b(?:<execute>|eval)\s+(?:the\s+)?(?:following|this|below)\s+(?:code|script)\b",
     ),
     Phrase(
         "tell_the_user",
