@@ -250,15 +250,22 @@ def _decode(run: str) -> str | None:
 
 
 def _readable(raw: bytes) -> str | None:
-    """`raw` as text, when it is UTF-8, mostly printable and holds a space; else None."""
+    """`raw` as text, when it is UTF-8, printable and reads as prose: four in five of its
+    characters letters or spaces and half its tokens words (JSON, markup, a certificate or
+    an HTTP response read back from base64 or hex are data, not hidden prose); else None."""
     try:
         decoded = raw.decode("utf-8")
     except ValueError:
         return None
-    if not decoded:
+    if not decoded or " " not in decoded:
         return None
     printable = sum(1 for c in decoded if c.isprintable() or c in "\n\t")
-    if printable < 0.95 * len(decoded) or " " not in decoded:
+    if printable < 0.95 * len(decoded):
+        return None
+    if sum(1 for c in decoded if c.isalpha() or c.isspace()) < 0.8 * len(decoded):
+        return None
+    tokens = decoded.split()
+    if 2 * sum(1 for t in tokens if t.strip(_PUNCTUATION).isalpha()) < len(tokens):
         return None
     return decoded
 

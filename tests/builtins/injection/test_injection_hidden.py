@@ -169,6 +169,9 @@ def test_every_invisible_text_case_is_flagged(planted: str) -> None:
         "<!-- nav -->",
         "<!--lint disable maximum-line-length remark-lint-->",  # a linter's directive
         "<!-- source_link=lib/async_hooks.js -->",
+        # base64 of data, not prose: a pagination token (JSON), an SVG image
+        '"NextToken": "eyJOZXh0VG9rZW4iOiBudWxsLCAiYm90b190cnVuY2F0ZV9hbW91bnQiOiAyfQ=="',
+        "logo: PHN2ZyB3aWR0aD0iMjAwMDAiIGhlaWdodD0iNDAwIiB2aWV3Qm94PSIwIDAgMjAwMDAgNDAwIiBmaWxsPSJub25lIj4=",
         "<!-- YAML\nadded: v0.1.21\nchanges:\n  - version: v20.0.0\n    pr-url: "
         "https://github.com/nodejs/node/pull/1\n    description: The message parameter is "
         "now optional and the error shows the source.\n-->",  # metadata, as Node's docs hold
