@@ -6,6 +6,7 @@
     python bench/injection_quality.py --markdown   # the tables as docs/injection.md shows them
     python bench/injection_quality.py --split train --misses   # list what the train split misses
     python bench/injection_quality.py --honest docs .venv/lib   # flagged paragraphs of docs
+    python bench/injection_quality.py --honest .venv/lib --suffix .py   # ... of source code
 
 Corpora (`../shared/corpora/prompt-injection/`, see its README):
 
@@ -36,6 +37,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from railguard.builtins.injection import THRESHOLD, combined, scan  # noqa: E402
+from railguard.builtins.injection.scanner import MAX_CHARS  # noqa: E402
 
 CORPUS = ROOT.parent / "shared" / "corpora" / "prompt-injection"
 GOAL_DETECTION = 0.80
@@ -143,15 +145,17 @@ def render(title: str, table: dict[str, dict[str, list[int]]], what: str) -> lis
     return [*out, ""]
 
 
-def honest(folders: list[str]) -> int:
-    """Scan every paragraph of the Markdown and reStructuredText files under `folders`
-    (honest text: documentation, READMEs) and list those flagged."""
+def honest(folders: list[str], suffixes: list[str]) -> int:
+    """Scan every paragraph of the files with `suffixes` under `folders` (honest text:
+    documentation, READMEs, source code) and list those flagged."""
     paragraphs = flagged_ones = size = 0
     for folder in folders:
         for path in sorted(Path(folder).rglob("*")):
-            if path.suffix not in (".md", ".rst") or not path.is_file():
+            if path.suffix not in suffixes or not path.is_file():
                 continue
             for para in path.read_text("utf-8", errors="replace").split("\n\n"):
+                if len(para) > MAX_CHARS:
+                    continue  # data, not text: `injection.find` refuses it
                 paragraphs += 1
                 size += len(para)
                 hits = scan(para)
@@ -172,9 +176,14 @@ def main() -> int:
     parser.add_argument(
         "--honest", nargs="+", metavar="DIR", help="list flagged paragraphs of docs under DIR"
     )
+    parser.add_argument(
+        "--suffix",
+        action="append",
+        help="with --honest: the files to read (default: .md and .rst; repeat for more)",
+    )
     args = parser.parse_args()
     if args.honest:
-        return honest(args.honest)
+        return honest(args.honest, args.suffix or [".md", ".rst"])
     if not CORPUS.is_dir():
         print(f"SKIP: the corpus folder {CORPUS} is absent")
         return 0

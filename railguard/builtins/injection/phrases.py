@@ -119,8 +119,9 @@ _OVERRIDE_VERB = r"(?:<ignore>|<disregard>|<forget>|<overlook>|<bypass>|<neglect
 _OVERRIDE_OBJECT = (
     r"(?:<instructions>|<instruction>|directives?|directions|<rules>|<prompts?>|guidelines|"
     r"commands|orders|constraints|restrictions|programming|guidance|policies|"
-    r"(?:have\s+been|were|was|been)\s+(?:told|instructed|given|taught)|<above>|everything|"
-    r"everthing|all\s+(?:of\s+)?(?:that|this|the\s+above))"
+    r"(?:have\s+been|were|was|been)\s+(?:told|instructed|given|taught)|<above>|"
+    r"every?thing\s+(?:above|before|prior|previously|so\s+far|(?:that\s+)?(?:you|i)\s)|everthing|"
+    r"all\s+(?:of\s+)?(?:that|this|the\s+above))"
 )
 _MODEL_OUTPUT = r"(?:response|reply|answer|output|message|summary|elucidation)"
 _MODEL_WORK = (
@@ -456,7 +457,7 @@ PHRASES: tuple[Phrase, ...] = (
         r"<\s*/?\s*(?:<system>|sys|im_start|im_end|\|im_start\||\|im_end\||assistant|instructions?)"
         r"\s*(?:mode|prompt|message)?\s*>|\[\s*/?\s*(?:<system>|inst|sys)\s*\]|<<\s*sys\s*>>"
         r"|(?m:^\s*#{1,4}\s*(?:<system>|<instructions?>|assistant)\s*:?\s*$)"
-        r"|(?m:^\s*(?:<system>|assistant)\s*:\s)",
+        r"|(?m:^\s*(?:<system>|assistant):\s)",  # not `system : tuple`, as numpydoc writes
     ),
     Phrase(
         "role_switch_multilingual",

@@ -220,6 +220,8 @@ def test_new_phrasings_fire(text: str, rule: str) -> None:
         "Run the following command to install the package.",
         "Build the project in debug mode with -DCMAKE_BUILD_TYPE=Debug.",
         "The card is declined in test mode; switch the dashboard to live mode first.",
+        "--skip-build: skip rebuilding everything (for testing the install step)",
+        "Parameters\n----------\nsystem : tuple\n    The filter, as numpydoc writes it.",
     ],
 )
 def test_honest_text_near_the_new_phrasings_is_not_flagged(text: str) -> None:
