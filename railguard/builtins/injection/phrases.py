@@ -120,7 +120,7 @@ _OVERRIDE_OBJECT = (
     r"(?:<instructions>|<instruction>|directives?|directions|<rules>|<prompts?>|guidelines|"
     r"commands|orders|constraints|restrictions|programming|guidance|policies|"
     r"(?:have\s+been|were|was|been)\s+(?:told|instructed|given|taught)|<above>|"
-    r"every?thing\s+(?:above|before|prior|previously|so\s+far|(?:that\s+)?(?:you|i)\s)|everthing|"
+    r"everything\s+(?:above|before|prior|previously|so\s+far|(?:that\s+)?(?:you|i)\s)|everthing|"
     r"all\s+(?:of\s+)?(?:that|this|the\s+above))"
 )
 _MODEL_OUTPUT = r"(?:response|reply|answer|output|message|summary|elucidation)"
