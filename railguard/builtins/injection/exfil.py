@@ -41,6 +41,8 @@ def _patterns() -> dict[str, Regex]:
         ),
         "data": Regex(r"[A-Za-z0-9+/=_%.\-]{" + str(LONG_SEGMENT) + ",}"),
         "hex": Regex(r"[0-9a-f]+"),
+        "slug_word": Regex(r"[a-z]+|[A-Z][a-z]*|[A-Z]+|[0-9]+"),
+        "uuid": Regex(r"[0-9a-fA-F]{8}(?:-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}"),
         "anchor": Regex(r"[a-z][a-z0-9]*(?:[\-_.:][a-z0-9]+)*"),
     }
 
@@ -138,19 +140,22 @@ _DIGEST_LENGTHS = (32, 40, 64)  # MD5, SHA-1 (a Git commit), SHA-256 in hex
 
 def _encoded(segment: str) -> bool:
     """Whether a path segment reads as data: `LONG_SEGMENT` characters or more of base64,
-    hex or percent-encoding. Not a slug (`creating-and-viewing-access-tokens`), a UUID or
-    an id: words joined by a separator every 16 characters or sooner, letters of one case
-    without digits, or a hex digest or Git commit id (`/commit/1a83ad6a...`)."""
-    if len(segment) < LONG_SEGMENT or not _patterns()["data"].fullmatch(segment):
+    hex or percent-encoding. Not a slug (`creating-and-viewing-access-tokens`,
+    `List_of_Unicode_characters`: words and numbers joined by `-`, `_` or `.`), a UUID, a
+    word in one case, nor a hex digest or Git commit id (`/commit/1a83ad6a...`)."""
+    p = _patterns()
+    if len(segment) < LONG_SEGMENT or not p["data"].fullmatch(segment):
         return False
     if segment.count("%") >= 3:
         return True  # percent-encoded text
-    if 16 * (segment.count("-") + segment.count("_")) >= len(segment):
+    pieces = segment.replace("_", "-").replace(".", "-").split("-")
+    if all(p["slug_word"].fullmatch(piece) for piece in pieces if piece) or p["uuid"].fullmatch(
+        segment
+    ):
         return False
-    if len(segment) in _DIGEST_LENGTHS and _patterns()["hex"].fullmatch(segment):
+    if len(segment) in _DIGEST_LENGTHS and p["hex"].fullmatch(segment):
         return False
-    digits = any(c.isdigit() for c in segment)
-    return digits or (segment.lower() != segment and segment.upper() != segment)
+    return any(c.isdigit() for c in segment) or segment.lower() != segment
 
 
 def _allowed(url: str, hosts: Sequence[str]) -> bool:

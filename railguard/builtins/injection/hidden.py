@@ -308,15 +308,14 @@ def _encoded(text: str, phrases: Callable[[str], float] | None = None) -> list[H
     """Morse code, binary octets and spaced hex bytes in prose: text written so that filters
     miss it. Codes, octets and bytes that decode to readable text weigh as base64 that does."""
     out = []
-    if ".-" in text or "-." in text:
-        for start, end in _patterns()["morse"].finditer(text):
-            if start > 0 and not text[start - 1].isspace():  # `in.` ends a word, not a code
-                start = text.index(" ", start) + 1
-            decoded = _morse(text[start:end])
-            if decoded is not None:
-                out.append(_decoded("morse", start, end, decoded, phrases))
-            else:
-                out.append(Hit(KIND, "morse_code", start, end, 0.4, "text written in Morse code"))
+    for start, end in _patterns()["morse"].finditer(text):  # `HI MOM` holds no `.-`
+        if start > 0 and not text[start - 1].isspace():  # `in.` ends a word, not a code
+            start = text.index(" ", start) + 1
+        decoded = _morse(text[start:end])
+        if decoded is not None:
+            out.append(_decoded("morse", start, end, decoded, phrases))
+        else:
+            out.append(Hit(KIND, "morse_code", start, end, 0.4, "text written in Morse code"))
     if "0" in text and "1" in text:
         for start, end in _patterns()["binary"].finditer(text):
             octets = bytes(int(o, 2) for o in text[start:end].replace(",", " ").split())

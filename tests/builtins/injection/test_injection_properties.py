@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 from unittest import mock
 
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from railguard.builtins.injection import combined, flagged, scan, scanner, score
@@ -124,3 +124,44 @@ def test_no_break_spaces_are_read_as_spaces() -> None:
     )
     assert scanner._plain("caf\u00e9 \u2022", "caf\u00e9 \u2022".encode()) == "caf\u00e9 \u2022"
     assert scanner._plain("\u0456gnore", "\u0456gnore".encode()) is None
+
+
+_MORSE_CODE = dict(
+    zip(
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZ",
+        (
+            ".- -... -.-. -.. . ..-. --. .... .. .--- -.- .-.. -- -. --- .--. --.- .-. ... - ..- ...- "
+            ".-- -..- -.-- --.."
+        ).split(),
+        strict=True,
+    )
+)
+_WORD = st.text(alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZ", min_size=2, max_size=8).filter(
+    lambda w: bool(set(w) & set("AEIOUY")) and len(set(w)) > 1
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(_WORD, min_size=2, max_size=6, unique=True), st.sampled_from([" / ", "   "]))
+def test_morse_that_spells_words_is_read_back_at_its_span(words: list[str], gap: str) -> None:
+    morse = gap.join(" ".join(_MORSE_CODE[c] for c in w) for w in words)
+    text = f"Status update: {morse} see you."
+    assume(sum(len(w) for w in words) >= 8)  # fewer than eight codes are not read as Morse
+    hits = [h for h in scan(text, kinds=["hidden"]) if h.rule.startswith("morse")]
+    start = text.index(morse)
+    assert [(h.rule, h.start, h.end) for h in hits] == [("morse_text", start, start + len(morse))]
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.uuids(), st.binary(min_size=24, max_size=48), st.sampled_from(["link", "image"]))
+def test_ids_in_a_path_are_not_data_and_base64_is(uuid: Any, raw: bytes, shape: str) -> None:
+    import base64
+    import hashlib
+
+    bang = "!" if shape == "image" else ""
+    for segment in (str(uuid), hashlib.sha1(raw).hexdigest(), hashlib.sha256(raw).hexdigest()):
+        text = f"{bang}[x](https://other.example/a/{segment}/b)"
+        assert scan(text, kinds=["exfiltration"]) == [], segment
+    data = base64.urlsafe_b64encode(raw + b"\x00secret").decode().rstrip("=")
+    hits = scan(f"{bang}[x](https://other.example/a/{data}/b)", kinds=["exfiltration"])
+    assert [h.rule for h in hits] == [f"{shape}_data"], data
