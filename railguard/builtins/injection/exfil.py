@@ -39,9 +39,10 @@ def _patterns() -> dict[str, Regex]:
         "template": Regex(
             r"\{[^}]{0,80}\}|\$\{|\$[A-Z_]{3,}|\[[A-Z_ ]{3,}\]|%7B|<[a-z_]{3,}>", "i"
         ),
-        "data": Regex(r"[A-Za-z0-9+/=_%.\-]{" + str(LONG_SEGMENT) + ",}"),
+        "data": Regex(r"[A-Za-z0-9+/=_%\-]{" + str(LONG_SEGMENT) + ",}"),
+        "escape": Regex(r"%[0-9A-Fa-f]{2}"),
         "hex": Regex(r"[0-9a-f]+"),
-        "slug_word": Regex(r"[a-z]+|[A-Z][a-z]*|[A-Z]+|[0-9]+"),
+        "slug_word": Regex(r"[A-Za-z]+[0-9]*|[0-9]+[A-Za-z]*"),
         "uuid": Regex(r"[0-9a-fA-F]{8}(?:-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}"),
         "anchor": Regex(r"[a-z][a-z0-9]*(?:[\-_.:][a-z0-9]+)*"),
     }
@@ -141,17 +142,21 @@ _DIGEST_LENGTHS = (32, 40, 64)  # MD5, SHA-1 (a Git commit), SHA-256 in hex
 def _encoded(segment: str) -> bool:
     """Whether a path segment reads as data: `LONG_SEGMENT` characters or more of base64,
     hex or percent-encoding. Not a slug (`creating-and-viewing-access-tokens`,
-    `List_of_Unicode_characters`: words and numbers joined by `-`, `_` or `.`), a UUID, a
-    word in one case, nor a hex digest or Git commit id (`/commit/1a83ad6a...`)."""
+    `List_of_Unicode_characters`, `arm64-is-here`: words, numbers and words ending in a
+    number joined by `-` or `_`, one short id among them), a UUID, a word in one case, nor
+    a hex digest or Git commit id (`/commit/1a83ad6a...`)."""
     p = _patterns()
-    if len(segment) < LONG_SEGMENT or not p["data"].fullmatch(segment):
+    if len(segment) < LONG_SEGMENT:
         return False
-    if segment.count("%") >= 3:
+    if len(p["escape"].finditer(segment)) >= 3:
         return True  # percent-encoded text
-    pieces = segment.replace("_", "-").replace(".", "-").split("-")
-    if all(p["slug_word"].fullmatch(piece) for piece in pieces if piece) or p["uuid"].fullmatch(
-        segment
-    ):
+    if not p["data"].fullmatch(segment):
+        return False
+    pieces = segment.replace("_", "-").split("-")
+    odd = [piece for piece in pieces if piece and not p["slug_word"].fullmatch(piece)]
+    if not odd or (len(pieces) > 1 and len(odd) == 1 and len(odd[0]) <= 8):
+        return False  # a slug, perhaps with a short id (`custom-esm-loaders-4i1o`)
+    if p["uuid"].fullmatch(segment):
         return False
     if len(segment) in _DIGEST_LENGTHS and p["hex"].fullmatch(segment):
         return False

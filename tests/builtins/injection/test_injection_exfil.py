@@ -103,6 +103,9 @@ def test_a_long_bare_query_or_a_placeholder_in_a_bare_path_is_reported_but_weak_
         "![home](https://cdn.example/icons.svg#home-outline)",  # a sprite's anchor
         "[fix](https://github.com/nodejs/node/commit/1a83ad6a693f851199608ae957ac5d4f76871485)",
         "[guide](https://docs.npmjs.com/creating-and-viewing-access-tokens)",  # a slug
+        "[post](https://dev.to/someone/custom-esm-loaders-who-what-when-where-why-how-4i1o)",
+        "[news](https://devblogs.microsoft.com/visualstudio/arm64-visual-studio-is-officially-here/)",
+        "![image](https://user-images.githubusercontent.com/8822573/80928108-afb03300-8da2-11ea-8898-499d8c2dbc7a.png)",
         "[FIPS](https://en.wikipedia.org/wiki/Federal_Information_Processing_Standards)",
         "![shot](https://github.com/org/repo/assets/26234614/e22e4f33-7948-4dd2-952e-2f9166f5568d)",
         "[next](/page/2?sort=asc)",  # a relative link
