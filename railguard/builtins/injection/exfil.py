@@ -35,6 +35,7 @@ def _patterns() -> dict[str, Regex]:
         "markdown": Regex(r"(!?)\[[^\]\n]{0,1000}\]\(\s*<?([^\s)>]+)[^)\n]{0,200}\)?"),
         "reference": Regex(r"(?m)^\s{0,3}\[[^\]\n]{1,200}\]:\s*<?(\S+)"),
         "img": Regex(r"<img\b[^>]*?\bsrc\s*=\s*[\"']?([^\"'\s>]+)", "i"),
+        "src": Regex(r"\bsrc\s*=\s*[\"']?", "i"),
         "url": Regex(r"\bhttps?://[^\s<>\"'`)\]]+", "i"),
         "template": Regex(
             r"\{[^}]{0,80}\}|\$\{|\$[A-Z_]{3,}|\[[A-Z_ ]{3,}\]|%7B|<[a-z_]{3,}>", "i"
@@ -63,7 +64,8 @@ def find(text: str, hosts: Sequence[str]) -> list[Hit]:
         if url:
             out.extend(_judge(url[0].rstrip(">"), start, end, "image" if image else "link", hosts))
     for start, end in p["img"].finditer(text):
-        src = text[start:end].split("src", 1)[1].lstrip(" =\t\"'")
+        piece = text[start:end]
+        src = piece[p["src"].finditer(piece)[0][1] :]  # `SRC=` too: HTML is case-blind
         covered.append((start, end))
         out.extend(_judge(src, start, end, "image", hosts))
     for start, end in p["url"].finditer(text):

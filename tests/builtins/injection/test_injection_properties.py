@@ -28,6 +28,8 @@ SPICE = [
     "{",
     "}",
     "<div style='display:none'>",
+    "<IMG SRC=",
+    "<img alt='src' src=",
     "<",
     ">",
     "\u0456",
