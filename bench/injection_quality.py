@@ -7,6 +7,7 @@
     python bench/injection_quality.py --split train --misses   # list what the train split misses
     python bench/injection_quality.py --honest docs .venv/lib   # flagged paragraphs of docs
     python bench/injection_quality.py --honest .venv/lib --suffix .py   # ... of source code
+    python bench/injection_quality.py --honest /usr/share/doc --suffix .html --pages   # web pages
 
 Corpora (`../shared/corpora/prompt-injection/`, see its README):
 
@@ -145,15 +146,17 @@ def render(title: str, table: dict[str, dict[str, list[int]]], what: str) -> lis
     return [*out, ""]
 
 
-def honest(folders: list[str], suffixes: list[str]) -> int:
-    """Scan every paragraph of the files with `suffixes` under `folders` (honest text:
-    documentation, READMEs, source code) and list those flagged."""
+def honest(folders: list[str], suffixes: list[str], pages: bool) -> int:
+    """Scan every paragraph (or, with `pages`, the whole) of the files with `suffixes`
+    under `folders` (honest text: documentation, READMEs, web pages, source code) and list
+    those flagged."""
     paragraphs = flagged_ones = size = 0
     for folder in folders:
         for path in sorted(Path(folder).rglob("*")):
             if path.suffix not in suffixes or not path.is_file():
                 continue
-            for para in path.read_text("utf-8", errors="replace").split("\n\n"):
+            text = path.read_text("utf-8", errors="replace")
+            for para in [text] if pages else text.split("\n\n"):
                 if len(para) > MAX_CHARS:
                     continue  # data, not text: `injection.find` refuses it
                 paragraphs += 1
@@ -163,7 +166,8 @@ def honest(folders: list[str], suffixes: list[str]) -> int:
                     flagged_ones += 1
                     shown = [(h.rule, para[h.start : h.end][:50]) for h in hits[:3]]
                     print(f"{path}: {shown}")
-    print(f"{flagged_ones} of {paragraphs} paragraphs flagged ({size / 1e6:.1f} MB)")
+    what = "files" if pages else "paragraphs"
+    print(f"{flagged_ones} of {paragraphs} {what} flagged ({size / 1e6:.1f} MB)")
     return 0
 
 
@@ -181,9 +185,12 @@ def main() -> int:
         action="append",
         help="with --honest: the files to read (default: .md and .rst; repeat for more)",
     )
+    parser.add_argument(
+        "--pages", action="store_true", help="with --honest: scan each file whole, as a page"
+    )
     args = parser.parse_args()
     if args.honest:
-        return honest(args.honest, args.suffix or [".md", ".rst"])
+        return honest(args.honest, args.suffix or [".md", ".rst"], args.pages)
     if not CORPUS.is_dir():
         print(f"SKIP: the corpus folder {CORPUS} is absent")
         return 0

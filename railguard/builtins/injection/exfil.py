@@ -43,7 +43,8 @@ def _patterns() -> dict[str, Regex]:
         "data": Regex(r"[A-Za-z0-9+/=_%\-]{" + str(LONG_SEGMENT) + ",}"),
         "escape": Regex(r"%[0-9A-Fa-f]{2}"),
         "hex": Regex(r"[0-9a-f]+"),
-        "slug_word": Regex(r"[A-Za-z]+[0-9]*|[0-9]+[A-Za-z]*"),
+        # a word in lower case, Capitalized or camelCase, or in capitals; a number
+        "slug_word": Regex(r"(?:[a-z]+|[A-Z]?[a-z]+(?:[A-Z][a-z]+)*|[A-Z]+)[0-9]*|[0-9]+[a-z]*"),
         "uuid": Regex(r"[0-9a-fA-F]{8}(?:-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}"),
         "anchor": Regex(r"[a-z][a-z0-9]*(?:[\-_.:][a-z0-9]+)*"),
     }

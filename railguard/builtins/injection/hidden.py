@@ -46,12 +46,21 @@ def _patterns() -> dict[str, Regex]:
         "marks": Regex(f"[{_MARKS}]+"),
         "comment": Regex(r"<!--(?s:.*?)(?:-->|\z)"),
         "styled": Regex(
-            r"<[a-z][a-z0-9]*\b[^>]*?\bstyle\s*=\s*[\"']?[^\"'>]*?(?:"
+            # each property at the start of the style or after `;`: `background-color: #fff`
+            # paints no text white
+            r"<[a-z][a-z0-9]*\b[^>]*?\bstyle\s*=\s*[\"']?(?:[^\"'>]*?[;\s])?(?:"
             + _HIDING_STYLE
             + r"|color\s*:\s*(?:white|#fff(?:fff)?|transparent)\b)[^>]*>[^<]*",
             "i",
         ),
         "hiding": Regex(_HIDING_STYLE, "i"),
+        "reader": Regex(
+            r"\b(?:assistant|AI|LLM|chatbot|GPT|language\s+model)\b|\bsummar(?:y|ies|i[sz]e|i[sz]ing)\b"
+            r"|\byour\s+(?:answer|response|reply|output)\b|\b(?:say|state|print|output|respond|"
+            r"reply|answer|write)\s*:|\bwhen\s+asked\b|\b(?:tell|to)\s+the\s+user\b|\bthe\s+reader\b"
+            r"|\b(?:ignore|disregard|instead)\b",
+            "i",
+        ),
         "background": Regex(r"\bbackground(?:-color)?\s*:[^;\"'>]*", "i"),
         "hidden_attr": Regex(
             r"<[a-z][a-z0-9]*\b[^>]*?\shidden(?:\s*=\s*[\"']?hidden[\"']?)?(?:\s[^>]*)?/?>[^<]*",
@@ -143,18 +152,22 @@ def _prose_words(comment: str) -> int:
     return sum(1 for token in comment.split() if token.strip(_PUNCTUATION).isalpha())
 
 
-def _markup(text: str) -> list[Hit]:
+def _markup(text: str, phrases: Callable[[str], float] | None = None) -> list[Hit]:
     p = _patterns()
     out = []
     if "<!--" in text:
         for start, end in p["comment"].finditer(text):
-            words = _prose_words(text[start + 4 : end].removesuffix("-->"))
-            if words >= MIN_COMMENT_WORDS:
-                out.append(
-                    Hit(KIND, "html_comment", start, end, 0.6, "prose hidden in an HTML comment")
-                )
-            elif words:
-                out.append(Hit(KIND, "html_comment", start, end, 0.2, "text in an HTML comment"))
+            inside = text[start + 4 : end].removesuffix("-->")
+            if inside.lstrip().startswith("[if"):
+                continue  # an Internet Explorer conditional comment: markup for old browsers
+            words = _prose_words(inside)
+            if words >= MIN_COMMENT_WORDS and _for_the_reader(inside, phrases):
+                reason = "prose for the reader hidden in an HTML comment"
+                out.append(Hit(KIND, "html_comment", start, end, 0.6, reason))
+            elif words >= MIN_COMMENT_WORDS:  # `<!-- Set the theme before content loads -->`
+                out.append(Hit(KIND, "html_comment", start, end, 0.1, "prose in an HTML comment"))
+            elif words:  # `<!-- end of header -->`: on every page, barely a sign
+                out.append(Hit(KIND, "html_comment", start, end, 0.1, "text in an HTML comment"))
     for name in ("styled", "hidden_attr"):
         for start, end in p[name].finditer(text):
             tag, _, inner = text[start:end].rpartition(">")
@@ -173,6 +186,14 @@ def _markup(text: str) -> list[Hit]:
                     )
                 )
     return out
+
+
+def _for_the_reader(comment: str, phrases: Callable[[str], float] | None) -> bool:
+    """Whether prose in a comment speaks to whoever reads the page, not to its developers:
+    it names an AI or its answer, dictates what to say, or holds instruction wording."""
+    if _patterns()["reader"].search(comment):
+        return True
+    return phrases is not None and phrases(comment) >= 0.4
 
 
 def _on_a_visible_background(tag: str) -> bool:

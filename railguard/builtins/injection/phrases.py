@@ -127,6 +127,11 @@ _MODEL_OUTPUT = r"(?:response|reply|answer|output|message|summary|elucidation)"
 _MODEL_WORK = (
     r"(?:code|codebase|implementation|solution(?:\s+architecture)?|algorithm|program|script)"
 )
+_YOUR_WORK = rf"your\s+{_MODEL_WORK}"
+_CODE_BLOCK = (
+    r"(?:the\s+)?(?:following|subsequent|below|above|attached|this)\s+code\s+"
+    r"(?:block|snippet|excerpt|section|fragment|segment|sample)"
+)
 
 # Words for a password, a secret key or the system prompt in other languages (Latin
 # letters; other scripts), and the requests for one: "what is", "tell me", "give me" and
@@ -555,9 +560,9 @@ PHRASES: tuple[Phrase, ...] = (
         "code_insertion",
         0.7,
         "asks the model to put a block of code into what it produces",
-        r"\b(?:the\s+)?(?:following|subsequent|below|above|attached|this)\s+code\s+"
-        r"(?:block|snippet|excerpt|section|fragment|segment|sample)\b"
-        rf"|\b(?:into|in|within)\s+(?:the\s+\w+\s+of\s+)?your\s+{_MODEL_WORK}\b"
+        rf"\b{_CODE_BLOCK}\b"
+        # "use it in your code" is how documentation speaks: only "into" or "within" count
+        rf"|\b(?:into|within)\s+(?:the\s+\w+\s+of\s+)?{_YOUR_WORK}\b"
         rf"|\b(?:<execute>|eval)\s+(?:the\s+)?(?:following|this|below)\s+(?:code|script)\b",
     ),
     Phrase(
@@ -649,7 +654,10 @@ PHRASES: tuple[Phrase, ...] = (
         r"(?:\w+\s+){0,3}?(?:poem|story|essay|haiku|song|joke|limerick|speech|"
         r"introduction|phishing\s+e-?mail|letter\s+to)\b"
         r"|\btranslate\s+(?:the\s+following|this)\s+(?:sentence|text|phrase|word)\b"
-        r"|\bactually\s*,?\s+(?:can|could|would)\s+you\b|\brepeat\b[^\n]{0,60}?\b(?:\d+\s+times|"
+        r"|\bactually\s*,?\s+(?:can|could|would)\s+you\b"
+        # what to repeat, quoted or named: not `--repeat: run the transformation 20 times`
+        r"|\brepeat\s+(?:the\s+(?:word|phrase|sentence|following)|this|after\s+me|[\"'][^\n]{1,80}?[\"'])"
+        r"[^\n]{0,60}?\b(?:\d+\s+times|"
         r"forever|indefinitely|endlessly|infinitely|over\s+and\s+over)\b",
     ),
     Phrase(

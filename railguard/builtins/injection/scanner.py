@@ -153,9 +153,9 @@ def scan_text(
                     a, b = norm.span(start, end)
                     out.append(Hit("instruction", phrase.id, a, b, phrase.weight, phrase.reason))
     if "hidden" in kinds:
-        if "<" in text:
-            out.extend(hidden._markup(text))
         weigh = functools.partial(phrase_weight, extra=extra)
+        if "<" in text:
+            out.extend(hidden._markup(text, weigh))
         out.extend(hidden._blobs(text, weigh))
         out.extend(hidden._encoded(text, weigh))
         out.extend(cipher.find(text, weigh))
