@@ -39,6 +39,7 @@ if str(ROOT) not in sys.path:
 
 from railguard.builtins.injection import THRESHOLD, combined, scan  # noqa: E402
 from railguard.builtins.injection.scanner import MAX_CHARS  # noqa: E402
+from railguard.builtins.registry import EvalError  # noqa: E402
 
 CORPUS = ROOT.parent / "shared" / "corpora" / "prompt-injection"
 GOAL_DETECTION = 0.80
@@ -161,7 +162,12 @@ def honest(folders: list[str], suffixes: list[str], pages: bool) -> int:
                     continue  # data, not text: `injection.find` refuses it
                 paragraphs += 1
                 size += len(para)
-                hits = scan(para)
+                try:
+                    hits = scan(para)
+                except EvalError as exc:  # a policy fails closed on it: counted as flagged
+                    flagged_ones += 1
+                    print(f"{path}: {exc}")
+                    continue
                 if combined(hits) >= THRESHOLD:
                     flagged_ones += 1
                     shown = [(h.rule, para[h.start : h.end][:50]) for h in hits[:3]]

@@ -55,10 +55,11 @@ def _patterns() -> dict[str, Regex]:
         ),
         "hiding": Regex(_HIDING_STYLE, "i"),
         "reader": Regex(
-            r"\b(?:assistant|AI|LLM|chatbot|GPT|language\s+model)\b|\bsummar(?:y|ies|i[sz]e|i[sz]ing)\b"
-            r"|\byour\s+(?:answer|response|reply|output)\b|\b(?:say|state|print|output|respond|"
-            r"reply|answer|write)\s*:|\bwhen\s+asked\b|\b(?:tell|to)\s+the\s+user\b|\bthe\s+reader\b"
-            r"|\b(?:ignore|disregard|instead)\b",
+            r"\b(?:assistant|AI|LLM|chatbot|GPT|language\s+model)\b"
+            r"|\byour\s+(?:answer|response|reply|output|summary)\b"
+            r"|\b(?:when|while|before|after|if)\s+(?:you\s+)?(?:summar|answer|respond|repl)\w*"
+            r"|\b(?:say|state|print|output|respond|reply|answer|write)\s*:|\bwhen\s+asked\b"
+            r"|\b(?:tell|to)\s+the\s+user\b|\bthe\s+reader\b",
             "i",
         ),
         "background": Regex(r"\bbackground(?:-color)?\s*:[^;\"'>]*", "i"),
