@@ -153,7 +153,9 @@ def _prose_words(comment: str) -> int:
     return sum(1 for token in comment.split() if token.strip(_PUNCTUATION).isalpha())
 
 
-def _markup(text: str, phrases: Callable[[str], float] | None = None) -> list[Hit]:
+def _markup(text: str, wording: Callable[[int, int], float] | None = None) -> list[Hit]:
+    """HTML comments and text styled out of sight. `wording(start, end)` weighs the
+    instruction wording of `text[start:end]`, for a comment's prose."""
     p = _patterns()
     out = []
     if "<!--" in text:
@@ -162,13 +164,12 @@ def _markup(text: str, phrases: Callable[[str], float] | None = None) -> list[Hi
             if inside.lstrip().startswith("[if"):
                 continue  # an Internet Explorer conditional comment: markup for old browsers
             words = _prose_words(inside)
-            if words >= MIN_COMMENT_WORDS and _for_the_reader(inside, phrases):
+            if words >= MIN_COMMENT_WORDS and _for_the_reader(text, start, end, wording):
                 reason = "prose for the reader hidden in an HTML comment"
                 out.append(Hit(KIND, "html_comment", start, end, 0.6, reason))
-            elif words >= MIN_COMMENT_WORDS:  # `<!-- Set the theme before content loads -->`
-                out.append(Hit(KIND, "html_comment", start, end, 0.1, "prose in an HTML comment"))
-            elif words:  # `<!-- end of header -->`: on every page, barely a sign
-                out.append(Hit(KIND, "html_comment", start, end, 0.1, "text in an HTML comment"))
+            elif words:  # developers' notes, `<!-- end of header -->`: on every page, barely a sign
+                what = "prose" if words >= MIN_COMMENT_WORDS else "text"
+                out.append(Hit(KIND, "html_comment", start, end, 0.1, f"{what} in an HTML comment"))
     for name in ("styled", "hidden_attr"):
         for start, end in p[name].finditer(text):
             tag, _, inner = text[start:end].rpartition(">")
@@ -189,12 +190,15 @@ def _markup(text: str, phrases: Callable[[str], float] | None = None) -> list[Hi
     return out
 
 
-def _for_the_reader(comment: str, phrases: Callable[[str], float] | None) -> bool:
-    """Whether prose in a comment speaks to whoever reads the page, not to its developers:
-    it names an AI or its answer, dictates what to say, or holds instruction wording."""
-    if _patterns()["reader"].search(comment):
+def _for_the_reader(
+    text: str, start: int, end: int, wording: Callable[[int, int], float] | None
+) -> bool:
+    """Whether the comment `text[start:end]` speaks to whoever reads the page, not to its
+    developers: it names an AI or its answer, dictates what to say, or holds instruction
+    wording."""
+    if _patterns()["reader"].search(text[start:end]):
         return True
-    return phrases is not None and phrases(comment) >= 0.4
+    return wording is not None and wording(start, end) >= 0.4
 
 
 def _on_a_visible_background(tag: str) -> bool:

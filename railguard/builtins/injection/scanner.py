@@ -15,7 +15,7 @@ from __future__ import annotations
 import functools
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -155,13 +155,25 @@ def scan_text(
     if "hidden" in kinds:
         weigh = functools.partial(phrase_weight, extra=extra)
         if "<" in text:
-            out.extend(hidden._markup(text, weigh))
+            out.extend(hidden._markup(text, _wording(text, out, kinds, weigh)))
         out.extend(hidden._blobs(text, weigh))
         out.extend(hidden._encoded(text, weigh))
         out.extend(cipher.find(text, weigh))
     if "exfiltration" in kinds:
         out.extend(exfil.find(text, hosts))
     return out
+
+
+def _wording(
+    text: str, hits: list[Hit], kinds: frozenset[str], weigh: Callable[[str], float]
+) -> Callable[[int, int], float]:
+    """How strongly the phrase patterns read `text[start:end]`: from the instruction hits
+    the scan already found inside it, or, when it does not look for instructions, by
+    weighing that part alone."""
+    if "instruction" not in kinds:
+        return lambda start, end: weigh(text[start:end])
+    found = [(h.start, h.end, h.weight) for h in hits if h.kind == "instruction"]
+    return lambda start, end: max((w for s, e, w in found if start <= s and e <= end), default=0.0)
 
 
 def phrase_weight(text: str, extra: Extra = NO_EXTRA) -> float:
